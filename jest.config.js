@@ -1,0 +1,31 @@
+// One jest configuration for every package. Types are checked by `tsc --build`,
+// so ts-jest only transpiles (isolatedModules) and the suite starts fast.
+const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.base.json' }];
+const moduleNameMapper = {
+  '^@mmm/core$': '<rootDir>/libs/mmm-core/src',
+  '^@mmm/platform$': '<rootDir>/libs/platform/src',
+};
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  moduleNameMapper,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/gateway'],
+      testMatch: ['**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+    },
+  ],
+};
