@@ -1,0 +1,30 @@
+const MS_PER_DAY = 86_400_000;
+
+// Year first only: 03/04/2024 is April in one country and March in another, so
+// ambiguous day/month orders are refused rather than guessed.
+const DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?$/;
+
+/**
+ * Day number (days since 1970-01-01, UTC) of an ISO-like date (YYYY-MM-DD or
+ * YYYY/MM/DD, optionally at midnight), or null when it is not a real calendar date.
+ */
+export function parseDay(text: string): number | null {
+  const match = DATE.exec(text.trim());
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const ms = Date.UTC(year, month - 1, day);
+  const back = new Date(ms);
+  // Date.UTC rolls 2024-02-30 over to March; a real date survives the round trip.
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1) return null;
+  if (back.getUTCDate() !== day) return null;
+  return ms / MS_PER_DAY;
+}
+
+/** ISO date (YYYY-MM-DD) of a day number. */
+export function formatDay(day: number): string {
+  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+export function daysPerPeriod(frequency: 'DAILY' | 'WEEKLY'): number {
+  return frequency === 'DAILY' ? 1 : 7;
+}

@@ -1,0 +1,6 @@
+export * from './types';
+export * from './issues';
+export * from './prepare';
+export * from './identity';
+export * from './stats';
+export * from './aggregate';

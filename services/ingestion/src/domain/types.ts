@@ -1,0 +1,96 @@
+/** What the KPI column measures; conversions turn ROAS into CPA downstream. */
+export type KpiType = 'REVENUE' | 'CONVERSIONS';
+
+/** How often the rows of a dataset are observed. */
+export type Frequency = 'DAILY' | 'WEEKLY';
+
+export type SourceFormat = 'CSV' | 'JSON';
+
+/** The part a column plays in the model. */
+export type ColumnRole = 'DATE' | 'KPI' | 'PAID_SPEND' | 'PAID_EXPOSURE' | 'ORGANIC' | 'CONTROL';
+
+/** One paid channel: its spend column and, optionally, an exposure column (e.g. impressions). */
+export interface PaidMediaRole {
+  spend: string;
+  exposure?: string | null;
+  /** Channel name; defaults to the spend column's name. */
+  channel?: string | null;
+}
+
+export interface ColumnRoles {
+  date: string;
+  kpi: string;
+  kpiType: KpiType;
+  paidMedia: PaidMediaRole[];
+  organic?: string[] | null;
+  controls?: string[] | null;
+}
+
+/** Everything that, with the file's bytes, decides what a dataset is (and so its id). */
+export interface IngestOptions {
+  format: SourceFormat;
+  roles: ColumnRoles;
+  /** Frequency of the rows in the file. */
+  frequency: Frequency;
+  /** Sum daily rows into weeks (controls are averaged); only for daily files. */
+  aggregateToWeekly: boolean;
+  /** Read empty spend, exposure and organic cells as 0 instead of rejecting them. */
+  missingMediaAsZero: boolean;
+}
+
+/**
+ * One problem found in a file. `row` is the 1-based data row (the first row after
+ * the header is row 1; for JSON, the first element of the array), null when the
+ * problem is not about one row. `field` is the input path the problem belongs to.
+ */
+export interface Issue {
+  row: number | null;
+  column: string | null;
+  field: string;
+  message: string;
+}
+
+/** Channel of a dataset, as the model will see it. */
+export interface Channel {
+  name: string;
+  spendColumn: string;
+  exposureColumn: string | null;
+}
+
+export interface ColumnSummary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Sample standard deviation (n - 1); 0 for fewer than two values. */
+  sd: number;
+  sum: number;
+  /** Share of values equal to 0, between 0 and 1. */
+  zeroShare: number;
+  /** Cells that were empty in the file (read as 0 with missingMediaAsZero). */
+  missingCount: number;
+}
+
+export interface TableColumn {
+  name: string;
+  role: Exclude<ColumnRole, 'DATE'>;
+  /** The paid or organic channel this column belongs to. */
+  channel: string | null;
+  values: number[];
+}
+
+/** The normalized table: one row per period, sorted by date, numbers only. */
+export interface CanonicalTable {
+  frequency: Frequency;
+  /** ISO dates (YYYY-MM-DD); for aggregated weeks, the week's first day. */
+  dates: string[];
+  columns: TableColumn[];
+}
+
+export interface ColumnDescription {
+  name: string;
+  role: ColumnRole;
+  channel: string | null;
+  /** Null for the date column. */
+  summary: ColumnSummary | null;
+}
