@@ -1,0 +1,4 @@
+export * from './transforms';
+export * from './ridge';
+export * from './metrics';
+export * from './candidate';

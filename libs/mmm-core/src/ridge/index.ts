@@ -1,0 +1,4 @@
+export * from './cholesky';
+export * from './box-qp';
+export * from './lambda';
+export * from './ridge';

@@ -1,0 +1,2 @@
+export * from './adstock';
+export * from './saturation';
