@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { loadConfig, type LogLevel } from '@mmm/platform';
+import { z } from 'zod';
+
+const url = z.string().url('must be an http(s) URL such as http://127.0.0.1:4001/graphql');
+
+/** The gateway's own variables, on top of the platform's (PORT, LOG_LEVEL, DEFAULT_WORKSPACE...). */
+const gatewayVariables = {
+  /** The composed supergraph to serve; the committed gateway/supergraph.graphql by default. */
+  SUPERGRAPH_PATH: z.string().min(1, 'must be a file path').optional(),
+  /** Largest GraphQL request body in bytes; datasets arrive inside mutations. */
+  MAX_BODY_BYTES: z.coerce
+    .number({ invalid_type_error: 'must be a positive integer (bytes)' })
+    .int('must be a positive integer (bytes)')
+    .positive('must be a positive integer (bytes)')
+    .default(50 * 1024 * 1024),
+  // Where each subgraph listens, when not at the supergraph's http://127.0.0.1:400x/graphql.
+  INGESTION_URL: url.optional(),
+  MODELING_URL: url.optional(),
+  OPTIMIZATION_URL: url.optional(),
+  ATTRIBUTION_URL: url.optional(),
+  REPORTING_URL: url.optional(),
+};
+
+export interface GatewayConfig {
+  port: number;
+  serviceName: string;
+  logLevel: LogLevel;
+  defaultWorkspace: string;
+  supergraphPath: string;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  /** Subgraph name -> URL, for the subgraphs whose URL the environment overrides. */
+  subgraphUrls: Record<string, string>;
+}
+
+/** Reads the environment once; a wrong variable stops the process with one line naming it. */
+export function gatewayConfig(): GatewayConfig {
+  const env = loadConfig(gatewayVariables);
+  const overrides: Record<string, string | undefined> = {
+    ingestion: env.INGESTION_URL,
+    modeling: env.MODELING_URL,
+    optimization: env.OPTIMIZATION_URL,
+    attribution: env.ATTRIBUTION_URL,
+    reporting: env.REPORTING_URL,
+  };
+  const subgraphUrls: Record<string, string> = {};
+  for (const [name, value] of Object.entries(overrides)) if (value) subgraphUrls[name] = value;
+  return {
+    port: env.PORT ?? 4000,
+    serviceName: env.SERVICE_NAME ?? 'gateway',
+    logLevel: env.LOG_LEVEL,
+    defaultWorkspace: env.DEFAULT_WORKSPACE,
+    // The compiled module sits in gateway/dist/src; the committed file in gateway/.
+    supergraphPath: path.resolve(
+      env.SUPERGRAPH_PATH ?? path.join(__dirname, '..', '..', 'supergraph.graphql'),
+    ),
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    subgraphUrls,
+  };
+}

@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { Logger } from '@mmm/platform';
+import type { GatewayContext } from './context';
+import { createRequestHandler } from './http';
+import { createGatewayMetrics } from './metrics';
+import { createSubgraphSource } from './subgraph-source';
+
+export interface GatewayOptions {
+  /** The composed supergraph, served as is: the gateway never introspects subgraphs. */
+  supergraphSdl: string;
+  /** Subgraph name -> URL, replacing the supergraph's URL for that subgraph. */
+  subgraphUrls?: Record<string, string>;
+  defaultWorkspace: string;
+  maxBodyBytes?: number;
+  /** How long in-flight requests get to finish on stop before their sockets close. */
+  shutdownTimeoutMs?: number;
+  logger: Logger;
+}
+
+export interface Gateway {
+  /** Listens on port (0 picks a free one) and resolves with the GraphQL URL. */
+  start(port: number, host?: string): Promise<string>;
+  /** Stops taking requests, lets in-flight ones finish, closes the server. */
+  stop(): Promise<void>;
+  isReady(): boolean;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { logger } = options;
+  const overrides = options.subgraphUrls ?? {};
+  const apolloLogger = {
+    debug: (msg: unknown) => logger.debug(String(msg)),
+    info: (msg: unknown) => logger.info(String(msg)),
+    warn: (msg: unknown) => logger.warn(String(msg)),
+    error: (msg: unknown) => logger.error(String(msg)),
+  };
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger: apolloLogger,
+    buildService: ({ name, url }) => {
+      const target = overrides[name] ?? url;
+      if (!target) throw new Error(`Subgraph ${name} has no URL in the supergraph or environment.`);
+      logger.info('subgraph', { subgraph: name, url: target });
+      return createSubgraphSource(target);
+    },
+  });
+  const metrics = createGatewayMetrics();
+  let ready = false;
+  let httpServer: Server | undefined;
+  let apollo: ApolloServer<GatewayContext> | undefined;
+
+  return {
+    isReady: () => ready,
+
+    async start(port, host = '0.0.0.0') {
+      const server = createServer();
+      httpServer = server;
+      apollo = new ApolloServer<GatewayContext>({
+        gateway,
+        logger: apolloLogger,
+        // Clients get codes and messages, never stack traces.
+        includeStacktraceInErrorResponses: false,
+        plugins: [
+          metrics.plugin,
+          ApolloServerPluginDrainHttpServer({
+            httpServer: server,
+            stopGracePeriodMillis: options.shutdownTimeoutMs ?? 10_000,
+          }),
+        ],
+      });
+      await apollo.start();
+      server.on(
+        'request',
+        createRequestHandler({
+          apollo,
+          registry: metrics.registry,
+          isReady: () => ready,
+          defaultWorkspace: options.defaultWorkspace,
+          maxBodyBytes: options.maxBodyBytes ?? 50 * 1024 * 1024,
+          logger,
+        }),
+      );
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      ready = true;
+      const { port: bound } = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      return `http://${shownHost}:${bound}/graphql`;
+    },
+
+    async stop() {
+      ready = false;
+      // ApolloServer.stop drains the HTTP server (via the plugin) and stops the gateway.
+      if (apollo) await apollo.stop();
+      else if (httpServer?.listening) await new Promise((r) => httpServer!.close(r));
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import type { Logger } from '@mmm/platform';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import type { GatewayContext } from './context';
+import { REQUEST_ID_HEADER, contextFrom, requestIdFrom } from './context';
+
+export interface HttpRoutesOptions {
+  apollo: ApolloServer<GatewayContext>;
+  registry: Registry;
+  isReady: () => boolean;
+  defaultWorkspace: string;
+  /** Largest request body accepted, in bytes (datasets arrive inside mutations). */
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+const tracer = trace.getTracer('mmm-gateway');
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Past the limit the rest is drained and dropped, so the 413 can still be sent.
+      if (size > limit) {
+        chunks.length = 0;
+        reject(new BodyTooLarge(`Request body exceeds ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Node http handler: /graphql through Apollo, plus /healthz, /readyz and /metrics. */
+export function createRequestHandler(options: HttpRoutesOptions) {
+  const { apollo, registry, isReady } = options;
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, search: string) {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const requestId = requestIdFrom(headers);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const text = await readBody(req, options.maxBodyBytes);
+      if ((headers.get('content-type') ?? '').startsWith('application/json')) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON.' }] });
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    // The request's span continues the caller's trace (traceparent) and is the parent of the
+    // gateway's fetch spans, whose context the subgraph sources pass on.
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const response = await tracer.startActiveSpan(
+      'graphql request',
+      { kind: SpanKind.SERVER, attributes: { 'mmm.request_id': requestId } },
+      parent,
+      async (span) => {
+        try {
+          const result = await apollo.executeHTTPGraphQLRequest({
+            httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+            context: async () => contextFrom(headers, requestId, options.defaultWorkspace),
+          });
+          span.setAttribute('http.response.status_code', result.status ?? 200);
+          return result;
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    switch (url.pathname) {
+      case '/healthz':
+        return sendJson(res, 200, { status: 'ok' });
+      case '/readyz':
+        return isReady()
+          ? sendJson(res, 200, { status: 'ready' })
+          : sendJson(res, 503, { status: 'starting' });
+      case '/metrics':
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(await registry.metrics());
+        return;
+      case '/':
+      case '/graphql':
+        return graphql(req, res, url.search);
+      default:
+        return sendJson(res, 404, { error: `No route for ${url.pathname}.` });
+    }
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof BodyTooLarge) {
+        if (!res.headersSent) sendJson(res, 413, { errors: [{ message: err.message }] });
+        return;
+      }
+      options.logger.error('request failed', { path: req.url, err });
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error.' }] });
+      else res.end();
+    });
+  };
+}

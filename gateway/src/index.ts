@@ -1,0 +1,5 @@
+export * from './context';
+export * from './gateway';
+export * from './metrics';
+export * from './subgraph-source';
+export * from './supergraph';

@@ -1,0 +1,28 @@
+import { telemetry } from './telemetry';
+import { readFileSync } from 'node:fs';
+import { createLogger, handleSignals, onShutdown } from '@mmm/platform';
+import { gatewayConfig } from './config';
+import { createGateway } from './gateway';
+
+async function main(): Promise<void> {
+  const config = gatewayConfig();
+  const logger = createLogger(config.serviceName, { level: config.logLevel });
+  const gateway = createGateway({
+    supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
+    subgraphUrls: config.subgraphUrls,
+    defaultWorkspace: config.defaultWorkspace,
+    maxBodyBytes: config.maxBodyBytes,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logger,
+  });
+  onShutdown('gateway http', () => gateway.stop(), 'http');
+  onShutdown('telemetry', () => telemetry.shutdown(), 'telemetry');
+  handleSignals({ logger, timeoutMs: config.shutdownTimeoutMs + 2_000 });
+  const url = await gateway.start(config.port);
+  logger.info('gateway ready', { url, supergraph: config.supergraphPath });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gateway failed to start: ${String(err)}\n`);
+  process.exit(1);
+});

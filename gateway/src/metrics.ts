@@ -1,0 +1,59 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { createMetricsRegistry } from '@mmm/platform';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  plugin: ApolloServerPlugin;
+}
+
+// Operation names come from clients; past this many distinct names new ones are counted as
+// 'other' so that a careless or hostile client cannot blow up the series count.
+const MAX_OPERATION_NAMES = 200;
+
+/**
+ * Prometheus metrics of the gateway: process defaults plus GraphQL requests by operation name and
+ * outcome (ok, or error when the response carries errors, partial data included).
+ */
+export function createGatewayMetrics(): GatewayMetrics {
+  const registry = createMetricsRegistry('gateway');
+  const labelNames = ['operation', 'outcome'] as const;
+  const requests = new Counter({
+    name: 'gateway_graphql_requests_total',
+    help: 'GraphQL requests served by the gateway, by operation name and outcome.',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'gateway_graphql_request_duration_seconds',
+    help: 'Time from receiving a GraphQL request to sending its response.',
+    labelNames,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const seen = new Set<string>();
+  const operationLabel = (name: string | undefined | null): string => {
+    if (!name) return 'anonymous';
+    if (seen.has(name)) return name;
+    if (seen.size >= MAX_OPERATION_NAMES || name.length > 64) return 'other';
+    seen.add(name);
+    return name;
+  };
+
+  const plugin: ApolloServerPlugin = {
+    async requestDidStart() {
+      const stopTimer = duration.startTimer();
+      return {
+        async willSendResponse({ request, operationName, errors }) {
+          const labels = {
+            operation: operationLabel(operationName ?? request.operationName),
+            outcome: errors && errors.length > 0 ? 'error' : 'ok',
+          };
+          requests.inc(labels);
+          stopTimer(labels);
+        },
+      };
+    },
+  };
+  return { registry, plugin };
+}

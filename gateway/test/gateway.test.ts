@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { createLogger, startTelemetry, type Telemetry } from '@mmm/platform';
+import { parse } from 'graphql';
+import { composeSupergraph, createGateway, supergraphPath, subgraphs, type Gateway } from '../src';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+describe('the committed supergraph', () => {
+  it('is the composition of the five subgraph schemas (run `npm run compose` when not)', () => {
+    const outcome = composeSupergraph(repoRoot);
+    if (!outcome.ok) throw new Error(outcome.errors.join('\n'));
+    expect(readFileSync(supergraphPath(repoRoot), 'utf8')).toBe(outcome.supergraphSdl);
+  });
+
+  it('routes every subgraph to its port of the local port plan', () => {
+    expect(subgraphs.map((s) => [s.name, s.urlVariable, s.defaultUrl])).toEqual([
+      ['ingestion', 'INGESTION_URL', 'http://127.0.0.1:4001/graphql'],
+      ['modeling', 'MODELING_URL', 'http://127.0.0.1:4002/graphql'],
+      ['optimization', 'OPTIMIZATION_URL', 'http://127.0.0.1:4003/graphql'],
+      ['attribution', 'ATTRIBUTION_URL', 'http://127.0.0.1:4004/graphql'],
+      ['reporting', 'REPORTING_URL', 'http://127.0.0.1:4005/graphql'],
+    ]);
+  });
+});
+
+// A real subgraph that answers with the headers it received, to see what the gateway forwards.
+const callerTypeDefs = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Caller { requestId: String, workspaceId: String, traceparent: String }
+  type Query { caller: Caller! }
+`);
+
+/** The value of the series of `name` with these operation and outcome labels. */
+function sample(
+  text: string,
+  name: string,
+  operation: string,
+  outcome: string,
+): number | undefined {
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith(name + '{') &&
+        l.includes(`operation="${operation}"`) &&
+        l.includes(`outcome="${outcome}"`),
+    );
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('the gateway', () => {
+  let telemetry: Telemetry;
+  let subgraph: ApolloServer<{ headers: Record<string, string | string[] | undefined> }>;
+  let gateway: Gateway;
+  let url: string;
+  const base = () => url.replace(/\/graphql$/, '');
+
+  beforeAll(async () => {
+    telemetry = startTelemetry('gateway-test');
+    subgraph = new ApolloServer({
+      schema: buildSubgraphSchema({
+        typeDefs: callerTypeDefs,
+        resolvers: {
+          Query: {
+            caller: (_: unknown, __: unknown, ctx: unknown) => {
+              const { headers } = ctx as { headers: Record<string, string | undefined> };
+              return {
+                requestId: headers['x-request-id'],
+                workspaceId: headers['x-workspace-id'],
+                traceparent: headers['traceparent'],
+              };
+            },
+          },
+        },
+      }),
+    });
+    const { url: subgraphUrl } = await startStandaloneServer(subgraph, {
+      listen: { port: 0, host: '127.0.0.1' },
+      context: async ({ req }) => ({ headers: req.headers }),
+    });
+    // The supergraph names a port nobody listens on: queries only work through the override.
+    const composed = composeServices([
+      { name: 'callers', url: 'http://127.0.0.1:9/graphql', typeDefs: callerTypeDefs },
+    ]);
+    if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+    gateway = createGateway({
+      supergraphSdl: composed.supergraphSdl,
+      subgraphUrls: { callers: subgraphUrl },
+      defaultWorkspace: 'default',
+      logger: createLogger('gateway-test', { level: 'silent' }),
+    });
+    url = await gateway.start(0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await subgraph?.stop();
+    await telemetry?.shutdown();
+  });
+
+  const post = (headers: Record<string, string>, query: string, operationName?: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, operationName }),
+    });
+
+  it('forwards the caller request id and workspace to the subgraph at its overridden URL', async () => {
+    const res = await post(
+      { 'x-request-id': 'req-123', 'x-workspace-id': 'acme' },
+      'query Who { caller { requestId workspaceId } }',
+      'Who',
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('req-123');
+    expect(await res.json()).toEqual({
+      data: { caller: { requestId: 'req-123', workspaceId: 'acme' } },
+    });
+  });
+
+  it('mints a request id and uses the default workspace when the caller sends neither', async () => {
+    const res = await post({}, '{ caller { requestId workspaceId } }');
+    const body = (await res.json()) as { data: { caller: Record<string, string> } };
+    const minted = res.headers.get('x-request-id');
+    expect(minted).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.data.caller).toEqual({ requestId: minted, workspaceId: 'default' });
+  });
+
+  it('continues the caller trace in the subgraph request', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await post(
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      '{ caller { traceparent } }',
+    );
+    const body = (await res.json()) as { data: { caller: { traceparent: string } } };
+    expect(body.data.caller.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  });
+
+  it('rejects a workspace id that could not be a storage key with BAD_USER_INPUT', async () => {
+    const res = await post({ 'x-workspace-id': 'a.b>' }, '{ caller { workspaceId } }');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
+    expect(body.errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'x-workspace-id',
+    });
+  });
+
+  it('answers /healthz and /readyz once the supergraph is loaded', async () => {
+    expect((await fetch(`${base()}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base()}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('counts requests and their duration by operation name and outcome on /metrics', async () => {
+    await post({}, 'query Counted { caller { requestId } }', 'Counted');
+    await post({}, 'query Broken { caller { nope } }', 'Broken');
+    const res = await fetch(`${base()}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(sample(text, 'gateway_graphql_requests_total', 'Counted', 'ok')).toBe(1);
+    expect(sample(text, 'gateway_graphql_requests_total', 'Broken', 'error')).toBe(1);
+    expect(sample(text, 'gateway_graphql_request_duration_seconds_count', 'Counted', 'ok')).toBe(1);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('answers an unknown path with 404', async () => {
+    expect((await fetch(`${base()}/nope`)).status).toBe(404);
+  });
+});
