@@ -1,0 +1,135 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** One problem found in user input: which field, row (1-based) and column. */
+export interface ValidationIssue {
+  field?: string;
+  row?: number;
+  column?: string;
+  message: string;
+}
+
+/** The GraphQL error codes domain errors map to. */
+export const ERROR_CODES = {
+  BAD_USER_INPUT: 'The input is invalid; extensions.issues names each problem.',
+  NOT_FOUND: 'The requested thing does not exist in this workspace.',
+  FORBIDDEN: 'The caller may not do this in this workspace.',
+  CONFLICT: 'The request conflicts with the current state (e.g. a job already running).',
+  INTERNAL_SERVER_ERROR: 'Something failed inside the service; details are in its logs.',
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of the errors a service may show to its caller. */
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Extra, client-safe details for `extensions`. */
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.details = details;
+  }
+}
+
+export class ValidationError extends DomainError {
+  override readonly name = 'ValidationError';
+  readonly code = 'BAD_USER_INPUT' as const;
+  readonly issues: ValidationIssue[];
+  constructor(issues: ValidationIssue[], message?: string) {
+    super(
+      message ??
+        (issues.length === 1 ? issues[0].message : `${issues.length} problems found in the input`),
+    );
+    this.issues = issues;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  override readonly name = 'NotFoundError';
+  readonly code = 'NOT_FOUND' as const;
+  /** e.g. new NotFoundError('model', id) -> "model abc was not found". */
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+  ) {
+    super(`${kind} ${id} was not found`, { kind, id });
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  override readonly name = 'ForbiddenError';
+  readonly code = 'FORBIDDEN' as const;
+}
+
+export class ConflictError extends DomainError {
+  override readonly name = 'ConflictError';
+  readonly code = 'CONFLICT' as const;
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}
+
+function findDomainError(error: unknown): DomainError | undefined {
+  // Apollo wraps resolver errors in a GraphQLError whose originalError is ours.
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current instanceof DomainError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+const PASS_THROUGH = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'FORBIDDEN',
+  'CONFLICT',
+  'UNAUTHENTICATED',
+]);
+
+/**
+ * Apollo `formatError`: domain errors become their code with client-safe
+ * extensions (issues for BAD_USER_INPUT); GraphQL's own request errors pass
+ * through; anything else becomes INTERNAL_SERVER_ERROR with a generic message.
+ * Stack traces never leave the process.
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
+  const domain = findDomainError(error);
+  if (domain) {
+    const extensions: Record<string, unknown> = { ...domain.details, code: domain.code };
+    if (domain instanceof ValidationError) extensions.issues = domain.issues;
+    return {
+      message: domain.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions,
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && PASS_THROUGH.has(code)) {
+    const rest: Record<string, unknown> = { ...formatted.extensions };
+    delete rest.stacktrace;
+    return { ...formatted, extensions: rest };
+  }
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}
+
+/** Turns a domain error into a GraphQLError, for code that throws outside resolvers. */
+export function toGraphQLError(error: DomainError): GraphQLError {
+  const extensions: Record<string, unknown> = { ...error.details, code: error.code };
+  if (error instanceof ValidationError) extensions.issues = error.issues;
+  return new GraphQLError(error.message, { extensions, originalError: error });
+}

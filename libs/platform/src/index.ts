@@ -1,0 +1,12 @@
+export * from './config';
+export * from './logger';
+export * from './telemetry';
+export * from './errors';
+export * from './nats';
+export * from './events';
+export * from './storage';
+export * from './metrics';
+export * from './subgraph';
+export * from './shutdown';
+export * from './protos';
+export * as testkit from './testkit';

@@ -1,0 +1,81 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** A registry with Node's default metrics, labelled by service. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export interface ResolverMetrics {
+  duration: Histogram<'field' | 'outcome'>;
+  calls: Counter<'field' | 'outcome'>;
+  requests: Counter<'operation' | 'outcome'>;
+}
+
+export function createResolverMetrics(registry: Registry): ResolverMetrics {
+  return {
+    duration: new Histogram({
+      name: 'graphql_resolver_duration_seconds',
+      help: 'Time spent in a resolver, by Type.field and outcome (ok or error).',
+      labelNames: ['field', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    calls: new Counter({
+      name: 'graphql_resolver_calls_total',
+      help: 'Resolver calls, by Type.field and outcome (ok or error).',
+      labelNames: ['field', 'outcome'],
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'graphql_requests_total',
+      help: 'GraphQL operations, by operation name and outcome (ok or error).',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * Measures the resolvers the service wrote (`measured` holds "Type.field");
+ * default property resolvers are skipped so the label set stays small.
+ */
+export function resolverMetricsPlugin<C extends BaseContext>(
+  metrics: ResolverMetrics,
+  measured: Set<string>,
+): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async executionDidStart() {
+          return {
+            willResolveField({ info }) {
+              const field = `${info.parentType.name}.${info.fieldName}`;
+              if (!measured.has(field)) return;
+              const end = metrics.duration.startTimer({ field });
+              return (error) => {
+                const outcome = error ? 'error' : 'ok';
+                end({ outcome });
+                metrics.calls.inc({ field, outcome });
+              };
+            },
+          };
+        },
+        async willSendResponse({ operationName, errors, response }) {
+          const failed =
+            Boolean(errors?.length) ||
+            (response.body.kind === 'single' && Boolean(response.body.singleResult.errors?.length));
+          metrics.requests.inc({
+            operation: operationName ?? 'anonymous',
+            outcome: failed ? 'error' : 'ok',
+          });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import type { KV } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
+import type { KvBucketName } from './nats';
+
+// Every key starts with the workspace, so that access control and listing by
+// workspace are a prefix match: `<workspace>.<kind>.<id>`.
+
+const PART = /^[-/_=a-zA-Z0-9]+$/;
+
+export class StorageKeyError extends Error {
+  override readonly name = 'StorageKeyError';
+}
+
+function checkPart(label: string, value: string) {
+  // Dots separate the parts, so no part may contain one.
+  if (!PART.test(value)) {
+    throw new StorageKeyError(
+      `${label} ${JSON.stringify(value)} may only contain letters, digits and - / _ =`,
+    );
+  }
+}
+
+/** `<workspace>.<kind>.<id>`, each part checked against the KV key alphabet. */
+export function scopedKey(workspaceId: string, kind: string, id: string): string {
+  checkPart('workspace', workspaceId);
+  checkPart('kind', kind);
+  checkPart('id', id);
+  return `${workspaceId}.${kind}.${id}`;
+}
+
+/** Splits a scoped key back into its parts. */
+export function parseScopedKey(key: string): { workspaceId: string; kind: string; id: string } {
+  const [workspaceId, kind, ...rest] = key.split('.');
+  if (!workspaceId || !kind || rest.length !== 1) {
+    throw new StorageKeyError(`${JSON.stringify(key)} is not a <workspace>.<kind>.<id> key`);
+  }
+  return { workspaceId, kind, id: rest[0] };
+}
+
+export interface PutOptions {
+  /** Write only if the entry is still at this revision (0: only if absent). */
+  expectRevision?: number;
+}
+
+/** JSON documents in one KV bucket, seen from one workspace. */
+export interface ScopedKv {
+  readonly workspaceId: string;
+  put<T>(kind: string, id: string, value: T, options?: PutOptions): Promise<number>;
+  /** The document, or null when absent or deleted. */
+  get<T>(kind: string, id: string): Promise<T | null>;
+  /** The document with its revision, for compare-and-set updates. */
+  getEntry<T>(kind: string, id: string): Promise<{ value: T; revision: number } | null>;
+  delete(kind: string, id: string): Promise<void>;
+  /** Ids of the documents of a kind in this workspace. */
+  ids(kind: string): Promise<string[]>;
+  /** All documents of a kind in this workspace (ids order). */
+  list<T>(kind: string): Promise<Array<{ id: string; value: T }>>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function scopedKv(kv: KV, workspaceId: string): ScopedKv {
+  checkPart('workspace', workspaceId);
+  const getEntry = async <T>(kind: string, id: string) => {
+    const entry = await kv.get(scopedKey(workspaceId, kind, id));
+    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+    return { value: JSON.parse(decoder.decode(entry.value)) as T, revision: entry.revision };
+  };
+  const ids = async (kind: string) => {
+    checkPart('kind', kind);
+    const found: string[] = [];
+    const keys = await kv.keys(`${workspaceId}.${kind}.*`);
+    for await (const key of keys) found.push(parseScopedKey(key).id);
+    return found.sort();
+  };
+  return {
+    workspaceId,
+    async put(kind, id, value, options = {}) {
+      const key = scopedKey(workspaceId, kind, id);
+      const data = encoder.encode(JSON.stringify(value));
+      if (options.expectRevision === 0) return kv.create(key, data);
+      if (options.expectRevision !== undefined) {
+        return kv.update(key, data, options.expectRevision);
+      }
+      return kv.put(key, data);
+    },
+    async get<T>(kind: string, id: string) {
+      return (await getEntry<T>(kind, id))?.value ?? null;
+    },
+    getEntry,
+    async delete(kind, id) {
+      await kv.delete(scopedKey(workspaceId, kind, id));
+    },
+    ids,
+    async list<T>(kind: string) {
+      const out: Array<{ id: string; value: T }> = [];
+      for (const id of await ids(kind)) {
+        const value = await getEntry<T>(kind, id);
+        if (value) out.push({ id, value: value.value });
+      }
+      return out;
+    },
+  };
+}
+
+/** Files in the object store, seen from one workspace. */
+export interface ScopedFiles {
+  readonly workspaceId: string;
+  put(
+    kind: string,
+    id: string,
+    data: Uint8Array,
+    meta?: { description?: string },
+  ): Promise<{ name: string; size: number; digest: string }>;
+  /** The bytes, or null when absent or deleted. */
+  get(kind: string, id: string): Promise<Uint8Array | null>;
+  delete(kind: string, id: string): Promise<boolean>;
+  /** The object name used for a file (for events that point at it). */
+  name(kind: string, id: string): string;
+}
+
+export function scopedFiles(files: ObjectStore, workspaceId: string): ScopedFiles {
+  checkPart('workspace', workspaceId);
+  return {
+    workspaceId,
+    name: (kind, id) => scopedKey(workspaceId, kind, id),
+    async put(kind, id, data, meta = {}) {
+      const name = scopedKey(workspaceId, kind, id);
+      const info = await files.putBlob({ name, description: meta.description }, data);
+      return { name, size: info.size, digest: info.digest };
+    },
+    async get(kind, id) {
+      return files.getBlob(scopedKey(workspaceId, kind, id));
+    },
+    async delete(kind, id) {
+      const name = scopedKey(workspaceId, kind, id);
+      const info = await files.info(name);
+      if (!info || info.deleted) return false;
+      await files.delete(name);
+      return true;
+    },
+  };
+}
+
+export interface Storage {
+  kv: Record<KvBucketName, KV>;
+  files: ObjectStore;
+}
+
+/** Everything a request may touch, bound to its workspace. */
+export function workspaceStorage(storage: Storage, workspaceId: string) {
+  const kv = {} as Record<KvBucketName, ScopedKv>;
+  for (const [bucket, handle] of Object.entries(storage.kv) as Array<[KvBucketName, KV]>) {
+    kv[bucket] = scopedKv(handle, workspaceId);
+  }
+  return { workspaceId, kv, files: scopedFiles(storage.files, workspaceId) };
+}
+export type WorkspaceStorage = ReturnType<typeof workspaceStorage>;

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { formatError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { createMetricsRegistry, createResolverMetrics, resolverMetricsPlugin } from './metrics';
+import type { Registry } from 'prom-client';
+import { isNatsConnected } from './nats';
+import { isShuttingDown, onShutdown } from './shutdown';
+
+export type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
+
+/** What every resolver receives. Services add their own fields through `context`. */
+export interface SubgraphContext {
+  workspaceId: string;
+  requestId: string;
+  logger: Logger;
+  /** Request headers, lower-cased (for forwarding caller identity later). */
+  headers: Record<string, string>;
+}
+
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+export interface SubgraphOptions<C extends SubgraphContext> {
+  name: string;
+  typeDefs: string | DocumentNode;
+  resolvers: GraphQLResolverMap<C>;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** Default 0.0.0.0 so a pod is reachable; tests pass 127.0.0.1. */
+  host?: string;
+  /** Adds the service's dependencies to the base context of each request. */
+  context?: (base: SubgraphContext) => C | Promise<C>;
+  /** /readyz answers 200 only while this connection is up (when given). */
+  nats?: NatsConnection;
+  /** More named checks for /readyz (e.g. "buckets" opened). */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Workspace when the request names none; default 'default'. */
+  defaultWorkspace?: string;
+  logger?: Logger;
+  registry?: Registry;
+  /**
+   * Extra HTTP routes (e.g. reporting's HTML pages). Return true when the
+   * request was answered; otherwise the kit answers 404.
+   */
+  http?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** Register the HTTP server and Apollo with onShutdown; default true. */
+  registerShutdown?: boolean;
+}
+
+export interface Subgraph {
+  readonly url: string;
+  readonly port: number;
+  readonly server: http.Server;
+  readonly apollo: ApolloServer<SubgraphContext>;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
+  stop(): Promise<void>;
+}
+
+const WORKSPACE = /^[-_a-zA-Z0-9]{1,64}$/;
+const MAX_BODY_BYTES = 50 * 1024 * 1024;
+
+function measuredFields(resolvers: GraphQLResolverMap<never>): Set<string> {
+  const fields = new Set<string>();
+  for (const [type, map] of Object.entries(resolvers)) {
+    if (!map || typeof map !== 'object' || map.constructor?.name === 'GraphQLScalarType') continue;
+    for (const [field, value] of Object.entries(map)) {
+      if (
+        typeof value === 'function' ||
+        (typeof value === 'object' && value && 'resolve' in value)
+      ) {
+        fields.add(`${type}.${field}`);
+      }
+    }
+  }
+  return fields;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'application/json') {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * Serves a federation subgraph over node's http server, with /metrics,
+ * /healthz and /readyz beside /graphql. Each request runs in a server span
+ * that continues the caller's trace (traceparent header).
+ */
+export async function startSubgraph<C extends SubgraphContext>(
+  options: SubgraphOptions<C>,
+): Promise<Subgraph> {
+  const logger = options.logger ?? createLogger(options.name);
+  const registry = options.registry ?? createMetricsRegistry(options.name);
+  const metrics = createResolverMetrics(registry);
+  const defaultWorkspace = options.defaultWorkspace ?? 'default';
+  const typeDefs =
+    typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
+
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema: buildSubgraphSchema([
+      { typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> },
+    ]),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    plugins: [
+      resolverMetricsPlugin(
+        metrics,
+        measuredFields(options.resolvers as GraphQLResolverMap<never>),
+      ),
+    ],
+    logger: {
+      debug: (m) => logger.debug(String(m)),
+      info: (m) => logger.info(String(m)),
+      warn: (m) => logger.warn(String(m)),
+      error: (m) => logger.error(String(m)),
+    },
+  });
+  await apollo.start();
+
+  const readiness = async () => {
+    const checks: Record<string, boolean> = {};
+    if (options.nats) checks.nats = isNatsConnected(options.nats);
+    for (const [name, check] of Object.entries(options.readiness ?? {})) {
+      try {
+        checks[name] = Boolean(await check());
+      } catch {
+        checks[name] = false;
+      }
+    }
+    if (isShuttingDown()) checks.shutdown = false;
+    return { ready: Object.values(checks).every(Boolean), checks };
+  };
+
+  const buildContext = async (headers: Record<string, string>) => {
+    const workspaceHeader = headers['x-workspace-id'];
+    if (workspaceHeader !== undefined && !WORKSPACE.test(workspaceHeader)) {
+      throw new GraphQLError('x-workspace-id must be 1-64 characters of [-_a-zA-Z0-9]', {
+        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+      });
+    }
+    const workspaceId = workspaceHeader ?? defaultWorkspace;
+    const requestId = headers['x-request-id'] || randomUUID();
+    const base: SubgraphContext = {
+      workspaceId,
+      requestId,
+      headers,
+      logger: logger.child({ request_id: requestId, workspace_id: workspaceId }),
+    };
+    return options.context ? await options.context(base) : base;
+  };
+
+  const graphql = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const headers = headerRecord(req);
+    const parent = propagation.extract(context.active(), headers);
+    const tracer = trace.getTracer('@mmm/platform');
+    await tracer.startActiveSpan(
+      `${req.method} /graphql`,
+      { kind: SpanKind.SERVER, attributes: { 'service.name': options.name } },
+      parent,
+      async (span) => {
+        try {
+          const headerMap = new HeaderMap();
+          for (const [key, value] of Object.entries(headers)) headerMap.set(key, value);
+          let body: unknown = undefined;
+          if (req.method === 'POST') {
+            const text = await readBody(req);
+            try {
+              body = text ? JSON.parse(text) : {};
+            } catch {
+              send(res, 400, JSON.stringify({ errors: [{ message: 'body is not valid JSON' }] }));
+              return;
+            }
+          }
+          const request: HTTPGraphQLRequest = {
+            method: req.method ?? 'GET',
+            headers: headerMap,
+            search: url.search,
+            body,
+          };
+          const response = await apollo.executeHTTPGraphQLRequest({
+            httpGraphQLRequest: request,
+            context: () => buildContext(headers),
+          });
+          const outHeaders: Record<string, string> = {};
+          for (const [key, value] of response.headers) outHeaders[key] = value;
+          if (headers['x-request-id']) outHeaders['x-request-id'] = headers['x-request-id'];
+          res.writeHead(response.status ?? 200, outHeaders);
+          if (response.body.kind === 'complete') {
+            res.end(response.body.string);
+          } else {
+            for await (const chunk of response.body.asyncIterator) res.write(chunk);
+            res.end();
+          }
+          span.setAttribute('http.response.status_code', response.status ?? 200);
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          logger.error('request failed', { error: error as Error });
+          if (!res.headersSent) {
+            send(res, 500, JSON.stringify({ errors: [{ message: 'Internal server error' }] }));
+          } else {
+            res.end();
+          }
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = async () => {
+      switch (url.pathname) {
+        case '/healthz':
+          return send(res, 200, JSON.stringify({ status: 'ok', service: options.name }));
+        case '/readyz': {
+          const state = await readiness();
+          return send(res, state.ready ? 200 : 503, JSON.stringify(state));
+        }
+        case '/metrics':
+          return send(res, 200, await registry.metrics(), registry.contentType);
+        case '/':
+        case '/graphql':
+          return graphql(req, res, url);
+        default:
+          if (options.http && (await options.http(req, res))) return;
+          return send(res, 404, JSON.stringify({ error: 'not found' }));
+      }
+    };
+    route().catch((error: unknown) => {
+      logger.error('http handler failed', { error: String(error) });
+      if (!res.headersSent) send(res, 500, JSON.stringify({ error: 'internal error' }));
+    });
+  });
+  // Node's default keeps idle sockets for 5 s; shorter lets shutdown finish quickly.
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  const url = `http://${host}:${port}/graphql`;
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await apollo.stop();
+    })();
+    return stopped;
+  };
+  if (options.registerShutdown ?? true) onShutdown(`${options.name} http`, stop, 'http');
+  logger.info('subgraph listening', { url, port });
+  return {
+    url,
+    port,
+    server,
+    apollo: apollo as ApolloServer<SubgraphContext>,
+    registry,
+    logger,
+    stop,
+  };
+}
