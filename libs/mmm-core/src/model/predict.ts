@@ -1,0 +1,224 @@
+/**
+ * Predictions, decompositions and response curves from a MediaMixModel alone.
+ */
+import {
+  convolveAdstockInto,
+  geometricAdstockInto,
+  hillSaturationWithInflexionInto,
+  hillValue,
+  weibullWeightsInto,
+} from '../transforms';
+import type { MediaMixModel, ModelChannel } from './model';
+
+/** The adstocked series of a channel's spend (adstock from the first row, like Robyn). */
+export function adstockSeries(
+  model: Pick<MediaMixModel, 'adstock'>,
+  channel: Pick<ModelChannel, 'adstock'>,
+  spend: ArrayLike<number>,
+): Float64Array {
+  const n = spend.length;
+  const out = new Float64Array(n);
+  if (model.adstock === 'geometric') {
+    return geometricAdstockInto(spend, channel.adstock.theta ?? 0, out, n);
+  }
+  const windowLength = channel.adstock.windowLength ?? n;
+  const weights = new Float64Array(Math.max(windowLength, 1));
+  const len = weibullWeightsInto(
+    model.adstock === 'weibull_cdf' ? 'cdf' : 'pdf',
+    { shape: channel.adstock.shape ?? 0, scale: channel.adstock.scale ?? 0, windowLength },
+    weights,
+  );
+  return convolveAdstockInto(spend, weights, len, out, n);
+}
+
+/** The immediate (same-period) part of the adstocked series: spend, or spend x w[0] (PDF). */
+export function immediateSeries(
+  model: Pick<MediaMixModel, 'adstock'>,
+  channel: Pick<ModelChannel, 'adstock'>,
+  spend: ArrayLike<number>,
+): Float64Array {
+  const out = Float64Array.from(spend);
+  if (model.adstock !== 'weibull_pdf') return out;
+  const windowLength = channel.adstock.windowLength ?? spend.length;
+  const weights = new Float64Array(Math.max(windowLength, 1));
+  const len = weibullWeightsInto(
+    'pdf',
+    { shape: channel.adstock.shape ?? 0, scale: channel.adstock.scale ?? 0, windowLength },
+    weights,
+  );
+  if (len > 0) for (let t = 0; t < out.length; t++) out[t] *= weights[0];
+  return out;
+}
+
+/** coefficient x Hill(adstock(spend)) per period, with the model's fixed inflexion. */
+export function channelContribution(
+  model: Pick<MediaMixModel, 'adstock'>,
+  channel: ModelChannel,
+  spend: ArrayLike<number> = channel.history,
+): Float64Array {
+  const adstocked = adstockSeries(model, channel, spend);
+  const out = hillSaturationWithInflexionInto(
+    adstocked,
+    channel.alpha,
+    channel.inflexion,
+    adstocked,
+  );
+  for (let t = 0; t < out.length; t++) out[t] *= channel.coefficient;
+  return out;
+}
+
+export interface PredictInput {
+  /** Spend or activity per channel, replacing the history; each as long as the others. */
+  media?: Record<string, ArrayLike<number>>;
+  /** Baseline columns by term name, replacing the training values. */
+  baseline?: Record<string, ArrayLike<number>>;
+}
+
+export interface Decomposition {
+  periods: number;
+  intercept: Float64Array;
+  /** One series per baseline term, by name. */
+  baseline: Record<string, Float64Array>;
+  /** One series per channel, by name. */
+  media: Record<string, Float64Array>;
+  /** Sum of every part. */
+  fitted: Float64Array;
+}
+
+/**
+ * Decompose a prediction into the intercept, each baseline term and each channel. Without
+ * input this is the training decomposition; with input, any series not given keeps its
+ * training values, so all given series must have the training length unless every term is
+ * given.
+ */
+export function decompose(model: MediaMixModel, input: PredictInput = {}): Decomposition {
+  const lengths = new Set<number>();
+  for (const term of model.baseline) {
+    lengths.add((input.baseline?.[term.name] ?? term.values).length);
+  }
+  for (const channel of model.channels) {
+    lengths.add((input.media?.[channel.name] ?? channel.history).length);
+  }
+  for (const name of Object.keys(input.media ?? {})) {
+    if (!model.channels.some((c) => c.name === name)) {
+      throw new RangeError(`predict: the model has no channel '${name}'`);
+    }
+  }
+  for (const name of Object.keys(input.baseline ?? {})) {
+    if (!model.baseline.some((b) => b.name === name)) {
+      throw new RangeError(`predict: the model has no baseline term '${name}'`);
+    }
+  }
+  if (lengths.size > 1) {
+    throw new RangeError(
+      `predict: series lengths differ (${[...lengths].join(', ')}); give every series for new periods`,
+    );
+  }
+  const n = lengths.size === 1 ? [...lengths][0] : model.periods.count;
+  const fitted = new Float64Array(n).fill(model.intercept);
+  const baseline: Record<string, Float64Array> = {};
+  for (const term of model.baseline) {
+    const values = input.baseline?.[term.name] ?? term.values;
+    const series = new Float64Array(n);
+    for (let t = 0; t < n; t++) {
+      series[t] = term.coefficient * values[t];
+      fitted[t] += series[t];
+    }
+    baseline[term.name] = series;
+  }
+  const media: Record<string, Float64Array> = {};
+  for (const channel of model.channels) {
+    const series = channelContribution(model, channel, input.media?.[channel.name]);
+    for (let t = 0; t < n; t++) fitted[t] += series[t];
+    media[channel.name] = series;
+  }
+  return {
+    periods: n,
+    intercept: new Float64Array(n).fill(model.intercept),
+    baseline,
+    media,
+    fitted,
+  };
+}
+
+/** The predicted KPI per period (see decompose for the input rules). */
+export function predict(model: MediaMixModel, input: PredictInput = {}): Float64Array {
+  return decompose(model, input).fitted;
+}
+
+export interface ResponsePoint {
+  /** Mean spend per period. */
+  spend: number;
+  /** Mean incremental KPI per period at that spend. */
+  response: number;
+  /** d response / d spend (marginal ROAS, or marginal conversions per unit spend). */
+  marginal: number;
+}
+
+function findChannel(model: MediaMixModel, name: string): ModelChannel {
+  const channel = model.channels.find((c) => c.name === name);
+  if (!channel) {
+    throw new RangeError(
+      `the model has no channel '${name}' (channels: ${model.channels.map((c) => c.name).join(', ')})`,
+    );
+  }
+  return channel;
+}
+
+/** Mean incremental KPI per training period when the channel's history is scaled by k. */
+function scaledHistoryResponse(model: MediaMixModel, channel: ModelChannel, k: number): number {
+  const scaled = channel.history.map((v) => v * k);
+  const contribution = channelContribution(model, channel, scaled);
+  let s = 0;
+  for (let t = 0; t < model.periods.trainEnd; t++) s += contribution[t];
+  return s / Math.max(1, model.periods.trainEnd);
+}
+
+/**
+ * Response curve of one channel: for each mean spend per period, the mean incremental KPI
+ * per period, including adstock. The channel's historical spend pattern (its flighting) is
+ * scaled to that mean and run through the model's adstock and Hill curve over the training
+ * periods, so the curve passes exactly through the fitted contribution at current spend. A
+ * channel that never spent is evaluated at a constant spend instead.
+ * `marginal` is the derivative by central differences (forward at 0).
+ */
+export function responseCurve(
+  model: MediaMixModel,
+  channelName: string,
+  spends: ArrayLike<number>,
+): ResponsePoint[] {
+  const channel = findChannel(model, channelName);
+  const base = channel.meanSpend;
+  const n = model.periods.trainEnd;
+  const responseAt = (spend: number): number => {
+    if (base > 0) return scaledHistoryResponse(model, channel, spend / base);
+    const constant = new Array<number>(channel.history.length).fill(spend);
+    const c = channelContribution(model, channel, constant);
+    let s = 0;
+    for (let t = 0; t < n; t++) s += c[t];
+    return s / Math.max(1, n);
+  };
+  const points: ResponsePoint[] = [];
+  for (let i = 0; i < spends.length; i++) {
+    const spend = spends[i];
+    if (!(spend >= 0) || !Number.isFinite(spend)) {
+      throw new RangeError(`responseCurve: spend ${spend} must be a finite number >= 0`);
+    }
+    const h = Math.max(1e-6 * Math.max(spend, base), 1e-9);
+    const response = responseAt(spend);
+    const marginal =
+      spend > h
+        ? (responseAt(spend + h) - responseAt(spend - h)) / (2 * h)
+        : (responseAt(spend + h) - response) / h;
+    points.push({ spend, response, marginal });
+  }
+  return points;
+}
+
+/** Robyn's allocator curve (R/R/allocator.R, fx_objective): coef / (1 + (I / (x + c))^alpha). */
+export function allocatorResponse(channel: ModelChannel, spendPerPeriod: number): number {
+  return (
+    channel.coefficient *
+    hillValue(spendPerPeriod + channel.carryoverMean, channel.alpha, channel.inflexion)
+  );
+}

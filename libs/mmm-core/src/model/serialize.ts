@@ -1,0 +1,221 @@
+/**
+ * MediaMixModel <-> JSON. parseModel checks the whole shape and reports the first problem
+ * with its path (e.g. `channels[2].alpha: expected a finite number, got "x"`), so that a
+ * stored model that was edited or truncated fails loudly at load time, not as NaN later.
+ */
+import {
+  MODEL_SCHEMA_VERSION,
+  type BaselineTerm,
+  type MediaMixModel,
+  type ModelChannel,
+} from './model';
+
+export class ModelFormatError extends Error {
+  override readonly name = 'ModelFormatError';
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`invalid model: ${path}: ${problem}`);
+  }
+}
+
+/** JSON text of a model; non-finite numbers are not JSON, so they are refused here. */
+export function serializeModel(model: MediaMixModel, indent?: number): string {
+  const checked = parseModel(JSON.parse(JSON.stringify(model, finiteOnly)) as unknown);
+  return JSON.stringify(checked, null, indent);
+}
+
+function finiteOnly(key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new ModelFormatError(key || '(root)', `${value} cannot be stored in JSON`);
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return Array.from(value as unknown as ArrayLike<number>);
+  }
+  return value;
+}
+
+type Json = unknown;
+
+function describe(v: Json): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}...` : v);
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'an object' : String(v);
+}
+
+function obj(v: Json, path: string): Record<string, Json> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new ModelFormatError(path, `expected an object, got ${describe(v)}`);
+  }
+  return v as Record<string, Json>;
+}
+
+function num(v: Json, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new ModelFormatError(path, `expected a finite number, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function optNum(v: Json, path: string): number | undefined {
+  return v === undefined ? undefined : num(v, path);
+}
+
+function int(v: Json, path: string, min: number): number {
+  const x = num(v, path);
+  if (!Number.isInteger(x) || x < min) {
+    throw new ModelFormatError(path, `expected an integer >= ${min}, got ${x}`);
+  }
+  return x;
+}
+
+function str(v: Json, path: string): string {
+  if (typeof v !== 'string' || v === '') {
+    throw new ModelFormatError(path, `expected a non-empty string, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(v: Json, path: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ModelFormatError(path, `expected one of ${allowed.join(', ')}, got ${describe(v)}`);
+  }
+  return v as T;
+}
+
+function numbers(v: Json, path: string, length?: number): number[] {
+  if (!Array.isArray(v)) throw new ModelFormatError(path, `expected an array, got ${describe(v)}`);
+  if (length !== undefined && v.length !== length) {
+    throw new ModelFormatError(path, `expected ${length} values, got ${v.length}`);
+  }
+  return v.map((x, i) => num(x, `${path}[${i}]`));
+}
+
+/** Validate a parsed JSON value (or JSON text) as a MediaMixModel. */
+export function parseModel(input: string | Json): MediaMixModel {
+  let raw: Json = input;
+  if (typeof input === 'string') {
+    try {
+      raw = JSON.parse(input) as Json;
+    } catch (error) {
+      throw new ModelFormatError('(root)', `not JSON (${(error as Error).message})`);
+    }
+  }
+  const root = obj(raw, '(root)');
+  if (root.schemaVersion !== MODEL_SCHEMA_VERSION) {
+    throw new ModelFormatError(
+      'schemaVersion',
+      `expected ${MODEL_SCHEMA_VERSION}, got ${describe(root.schemaVersion)}`,
+    );
+  }
+  const kpi = obj(root.kpi, 'kpi');
+  const periods = obj(root.periods, 'periods');
+  const count = int(periods.count, 'periods.count', 1);
+  const trainEnd = int(periods.trainEnd, 'periods.trainEnd', 1);
+  if (trainEnd > count) {
+    throw new ModelFormatError('periods.trainEnd', `${trainEnd} is beyond periods.count ${count}`);
+  }
+  let dates: string[] | undefined;
+  if (periods.dates !== undefined) {
+    if (!Array.isArray(periods.dates) || periods.dates.length !== count) {
+      throw new ModelFormatError('periods.dates', `expected ${count} dates`);
+    }
+    dates = periods.dates.map((d, i) => str(d, `periods.dates[${i}]`));
+  }
+  const adstock = oneOf(root.adstock, 'adstock', ['geometric', 'weibull_cdf', 'weibull_pdf']);
+  if (!Array.isArray(root.baseline)) {
+    throw new ModelFormatError('baseline', `expected an array, got ${describe(root.baseline)}`);
+  }
+  const baseline: BaselineTerm[] = root.baseline.map((b, i) => {
+    const p = `baseline[${i}]`;
+    const term = obj(b, p);
+    return {
+      name: str(term.name, `${p}.name`),
+      group: oneOf(term.group, `${p}.group`, [
+        'trend',
+        'seasonality',
+        'holiday',
+        'control',
+        'organic',
+        'other',
+      ]),
+      coefficient: num(term.coefficient, `${p}.coefficient`),
+      values: numbers(term.values, `${p}.values`, count),
+    };
+  });
+  if (!Array.isArray(root.channels) || root.channels.length === 0) {
+    throw new ModelFormatError('channels', 'expected a non-empty array');
+  }
+  const names = new Set<string>();
+  const channels: ModelChannel[] = root.channels.map((c, i) => {
+    const p = `channels[${i}]`;
+    const ch = obj(c, p);
+    const name = str(ch.name, `${p}.name`);
+    if (names.has(name)) throw new ModelFormatError(`${p}.name`, `channel '${name}' appears twice`);
+    names.add(name);
+    const ad = obj(ch.adstock, `${p}.adstock`);
+    const channelAdstock =
+      adstock === 'geometric'
+        ? { theta: num(ad.theta, `${p}.adstock.theta`) }
+        : {
+            shape: num(ad.shape, `${p}.adstock.shape`),
+            scale: num(ad.scale, `${p}.adstock.scale`),
+            windowLength: optNum(ad.windowLength, `${p}.adstock.windowLength`),
+          };
+    if (channelAdstock.windowLength === undefined) delete channelAdstock.windowLength;
+    return {
+      name,
+      kind: oneOf(ch.kind, `${p}.kind`, ['paid', 'organic']),
+      coefficient: num(ch.coefficient, `${p}.coefficient`),
+      adstock: channelAdstock,
+      alpha: num(ch.alpha, `${p}.alpha`),
+      gamma: num(ch.gamma, `${p}.gamma`),
+      inflexion: num(ch.inflexion, `${p}.inflexion`),
+      history: numbers(ch.history, `${p}.history`, count),
+      meanSpend: num(ch.meanSpend, `${p}.meanSpend`),
+      carryoverMean: num(ch.carryoverMean, `${p}.carryoverMean`),
+    };
+  });
+  const m = obj(root.metrics, 'metrics');
+  const metrics: MediaMixModel['metrics'] = {
+    rsq: num(m.rsq, 'metrics.rsq'),
+    adjustedRsq: num(m.adjustedRsq, 'metrics.adjustedRsq'),
+    nrmse: num(m.nrmse, 'metrics.nrmse'),
+    mape: num(m.mape, 'metrics.mape'),
+    decompRssd: num(m.decompRssd, 'metrics.decompRssd'),
+  };
+  if (m.holdout !== undefined) {
+    const h = obj(m.holdout, 'metrics.holdout');
+    metrics.holdout = {
+      periods: int(h.periods, 'metrics.holdout.periods', 1),
+      rsq: num(h.rsq, 'metrics.holdout.rsq'),
+      nrmse: num(h.nrmse, 'metrics.holdout.nrmse'),
+      mape: num(h.mape, 'metrics.holdout.mape'),
+    };
+  }
+  const model: MediaMixModel = {
+    schemaVersion: MODEL_SCHEMA_VERSION,
+    kpi: {
+      name: str(kpi.name, 'kpi.name'),
+      type: oneOf(kpi.type, 'kpi.type', ['revenue', 'conversions']),
+    },
+    adstock,
+    periods: { count, trainEnd },
+    intercept: num(root.intercept, 'intercept'),
+    lambda: num(root.lambda, 'lambda'),
+    baseline,
+    channels,
+    actual: numbers(root.actual, 'actual', count),
+    metrics,
+  };
+  if (periods.periodDays !== undefined) {
+    model.periods.periodDays = int(periods.periodDays, 'periods.periodDays', 1);
+  }
+  if (dates) model.periods.dates = dates;
+  if (root.provenance !== undefined) {
+    model.provenance = obj(root.provenance, 'provenance');
+  }
+  return model;
+}

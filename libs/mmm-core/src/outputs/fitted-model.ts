@@ -1,0 +1,291 @@
+/**
+ * From a chosen candidate to a fitted model and its outputs: refit with the chosen
+ * hyperparameters, fit and holdout metrics, per-period decomposition, per-channel spend and
+ * effect shares, ROAS (CPA for a conversions KPI), marginal ROAS, carryover share, response
+ * curves, and block-bootstrap intervals.
+ */
+import {
+  createCandidateContext,
+  createCandidateEvaluator,
+  type CandidateContextInput,
+} from '../candidate';
+import { adjustedRsqFromRsq, mape, nrmse, rsq } from '../metrics';
+import {
+  MODEL_SCHEMA_VERSION,
+  type BaselineGroup,
+  type KpiType,
+  type MediaMixModel,
+  type ModelChannel,
+} from '../model/model';
+import { decompose, immediateSeries, responseCurve, type ResponsePoint } from '../model/predict';
+import { bootstrapIntervals, type BootstrapIntervals } from './bootstrap';
+
+export interface FitOutputOptions {
+  kpiName?: string;
+  kpiType?: KpiType;
+  dates?: string[];
+  periodDays?: number;
+  /** Group of each baseline column by name (default 'other'), for the decomposition. */
+  baselineGroups?: Record<string, BaselineGroup>;
+  /** Multipliers of current mean spend at which to sample response curves. */
+  responseMultipliers?: number[];
+  /** Block bootstrap: number of refits (0 = none, default), block length, seed. */
+  bootstrap?: { samples: number; blockLength?: number; seed?: number; level?: number };
+  provenance?: Record<string, unknown>;
+}
+
+export interface FitMetrics {
+  rsq: number;
+  adjustedRsq: number;
+  nrmse: number;
+  mape: number;
+  decompRssd: number;
+}
+
+export interface ChannelOutput {
+  name: string;
+  kind: 'paid' | 'organic';
+  /** Spend over the training rows (0 for organic). */
+  spend: number;
+  spendShare: number;
+  /** Modelled incremental KPI over the training rows. */
+  contribution: number;
+  /** Share of the paid channels' total contribution (0 for organic). */
+  effectShare: number;
+  /** Contribution / spend (revenue KPI); null for organic or zero spend. */
+  roas: number | null;
+  /** Spend / contribution (conversions KPI); null when undefined. */
+  cpa: number | null;
+  /** d contribution / d spend at current mean spend (per-period response curve slope). */
+  marginalRoas: number | null;
+  /** Share of the contribution due to adstock carryover (Robyn's carryover decomposition). */
+  carryoverShare: number;
+  responseCurve: ResponsePoint[];
+}
+
+export interface FitOutputs {
+  model: MediaMixModel;
+  train: FitMetrics;
+  holdout: (Omit<FitMetrics, 'decompRssd' | 'adjustedRsq'> & { periods: number }) | null;
+  fitted: Float64Array;
+  /** Per-period decomposition over all rows. */
+  decomposition: {
+    intercept: Float64Array;
+    baseline: Record<string, Float64Array>;
+    /** Sum of the baseline terms of each group. */
+    groups: Partial<Record<BaselineGroup, Float64Array>>;
+    media: Record<string, Float64Array>;
+  };
+  channels: ChannelOutput[];
+  intervals: BootstrapIntervals | null;
+}
+
+export const DEFAULT_RESPONSE_MULTIPLIERS = [
+  0, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3,
+];
+
+/**
+ * Refit the candidate `parameters` (layout of createParameterLayout) on `input`, whose window
+ * is the training rows; rows after the window are the holdout.
+ */
+export function buildFittedModel(
+  input: CandidateContextInput,
+  parameters: ArrayLike<number>,
+  options: FitOutputOptions = {},
+): FitOutputs {
+  const context = createCandidateContext(input);
+  if (context.saturation !== 'hill') {
+    throw new RangeError('fitted models support Hill saturation only');
+  }
+  if (context.interactions.length > 0) {
+    throw new RangeError('fitted models do not support interaction terms yet');
+  }
+  if (context.start !== 0) {
+    throw new RangeError('the training window must start at the first row');
+  }
+  const evaluator = createCandidateEvaluator(context);
+  const result = evaluator.evaluate(parameters);
+  if (!result.ok) throw new RangeError('the chosen candidate could not be fitted');
+  const { rows, end, layout } = context;
+  const nF = context.baseline.length;
+  const kpiType = options.kpiType ?? 'revenue';
+
+  const channels: ModelChannel[] = context.channelNames.map((name, c) => {
+    const o = layout.channelOffset[c];
+    const geometric = context.adstock === 'geometric';
+    const sat = geometric ? o + 1 : o + 2;
+    const history = Array.from(context.channels[c]);
+    const adstocked = evaluator.adstocked.subarray(c * rows, (c + 1) * rows);
+    const adstock = geometric
+      ? { theta: parameters[o] }
+      : { shape: parameters[o], scale: parameters[o + 1], windowLength: rows };
+    const immediate = immediateSeries(context, { adstock }, history);
+    let spendSum = 0;
+    let carry = 0;
+    for (let t = 0; t < end; t++) {
+      spendSum += history[t];
+      carry += adstocked[t] - immediate[t];
+    }
+    return {
+      name,
+      kind: input.channels[c].kind ?? 'paid',
+      coefficient: result.coefficients[nF + c],
+      adstock,
+      alpha: parameters[sat],
+      gamma: parameters[sat + 1],
+      inflexion: result.inflexions[c],
+      history,
+      meanSpend: spendSum / end,
+      carryoverMean: carry / end,
+    };
+  });
+
+  const baselineGroups = options.baselineGroups ?? {};
+  const model: MediaMixModel = {
+    schemaVersion: MODEL_SCHEMA_VERSION,
+    kpi: { name: options.kpiName ?? 'kpi', type: kpiType },
+    adstock: context.adstock,
+    periods: { count: rows, trainEnd: end },
+    intercept: result.intercept,
+    lambda: result.lambda,
+    baseline: context.baselineNames.map((name, f) => ({
+      name,
+      group: baselineGroups[name] ?? 'other',
+      coefficient: result.coefficients[f],
+      values: Array.from(context.baseline[f]),
+    })),
+    channels,
+    actual: Array.from(context.kpi),
+    metrics: { rsq: 0, adjustedRsq: 0, nrmse: 0, mape: 0, decompRssd: 0 },
+  };
+  if (options.periodDays !== undefined) model.periods.periodDays = options.periodDays;
+  if (options.dates) model.periods.dates = options.dates.slice();
+  if (options.provenance) model.provenance = options.provenance;
+
+  const parts = decompose(model);
+  const fitted = parts.fitted;
+  const actual = context.kpi;
+  const trainActual = actual.subarray(0, end);
+  const trainFitted = fitted.subarray(0, end);
+  const train: FitMetrics = {
+    rsq: rsq(trainActual, trainFitted),
+    adjustedRsq: adjustedRsqFromRsq(
+      rsq(trainActual, trainFitted),
+      end,
+      context.coefficientNames.length,
+      result.interceptDropped || !context.intercept ? 0 : 1,
+    ),
+    nrmse: nrmse(trainActual, trainFitted),
+    mape: mape(trainActual, trainFitted),
+    decompRssd: result.decompRssd,
+  };
+  let holdout: FitOutputs['holdout'] = null;
+  if (end < rows) {
+    const a = actual.subarray(end);
+    const f = fitted.subarray(end);
+    holdout = { periods: rows - end, rsq: rsq(a, f), nrmse: nrmse(a, f), mape: mape(a, f) };
+  }
+  model.metrics = {
+    ...train,
+    ...(holdout
+      ? {
+          holdout: {
+            periods: holdout.periods,
+            rsq: finiteOr(holdout.rsq, 0),
+            nrmse: finiteOr(holdout.nrmse, 0),
+            mape: finiteOr(holdout.mape, 0),
+          },
+        }
+      : {}),
+  };
+  model.metrics.decompRssd = finiteOr(model.metrics.decompRssd, 0);
+
+  const groups: Partial<Record<BaselineGroup, Float64Array>> = {};
+  for (const term of model.baseline) {
+    const series = parts.baseline[term.name];
+    const g = (groups[term.group] ??= new Float64Array(rows));
+    for (let t = 0; t < rows; t++) g[t] += series[t];
+  }
+
+  // Per channel, over the training rows.
+  const paidTotals = { spend: 0, contribution: 0 };
+  const raw = channels.map((channel, c) => {
+    const contributionSeries = parts.media[channel.name];
+    const spendSeries = input.channels[c].spend ?? channel.history;
+    let spend = 0;
+    let contribution = 0;
+    let carryoverEffect = 0;
+    const adstocked = evaluator.adstocked.subarray(c * rows, (c + 1) * rows);
+    const immediateSpend = immediateSeries(model, channel, channel.history);
+    for (let t = 0; t < end; t++) {
+      spend += spendSeries[t];
+      contribution += contributionSeries[t];
+      // Robyn (transformation.R, saturation_hill with x_marginal = carryover): the carryover
+      // part is the Hill curve at the carryover level, immediate = total - carryover.
+      const carry = adstocked[t] - immediateSpend[t];
+      if (carry > 0 && channel.inflexion > 0) {
+        carryoverEffect +=
+          channel.coefficient / (1 + Math.pow(channel.inflexion / carry, channel.alpha));
+      }
+    }
+    if (channel.kind === 'paid') {
+      paidTotals.spend += spend;
+      paidTotals.contribution += contribution;
+    }
+    return { spend, contribution, carryoverEffect };
+  });
+  const multipliers = options.responseMultipliers ?? DEFAULT_RESPONSE_MULTIPLIERS;
+  const channelOutputs: ChannelOutput[] = channels.map((channel, c) => {
+    const { spend, contribution, carryoverEffect } = raw[c];
+    const paid = channel.kind === 'paid';
+    const curve = responseCurve(
+      model,
+      channel.name,
+      multipliers.map((k) => k * channel.meanSpend),
+    );
+    const marginal =
+      paid && channel.meanSpend > 0
+        ? responseCurve(model, channel.name, [channel.meanSpend])[0].marginal
+        : null;
+    return {
+      name: channel.name,
+      kind: channel.kind,
+      spend: paid ? spend : 0,
+      spendShare: paid && paidTotals.spend > 0 ? spend / paidTotals.spend : 0,
+      contribution,
+      effectShare: paid && paidTotals.contribution > 0 ? contribution / paidTotals.contribution : 0,
+      roas: paid && spend > 0 ? contribution / spend : null,
+      cpa: paid && contribution > 0 ? spend / contribution : null,
+      marginalRoas: marginal,
+      carryoverShare: contribution > 0 ? Math.min(1, carryoverEffect / contribution) : 0,
+      responseCurve: curve,
+    };
+  });
+
+  const intervals =
+    options.bootstrap && options.bootstrap.samples > 0
+      ? bootstrapIntervals(context, evaluator.media, result, fitted, {
+          ...options.bootstrap,
+          kpiType,
+        })
+      : null;
+
+  return {
+    model,
+    train,
+    holdout,
+    fitted,
+    decomposition: {
+      intercept: parts.intercept,
+      baseline: parts.baseline,
+      groups,
+      media: parts.media,
+    },
+    channels: channelOutputs,
+    intervals,
+  };
+}
+
+function finiteOr(v: number, fallback: number): number {
+  return Number.isFinite(v) ? v : fallback;
+}

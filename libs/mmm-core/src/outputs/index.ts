@@ -1,0 +1,2 @@
+export * from './fitted-model';
+export * from './bootstrap';
