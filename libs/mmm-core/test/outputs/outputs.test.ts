@@ -1,0 +1,130 @@
+import { createCandidateContext, createCandidateEvaluator } from '../../src/candidate';
+import { buildFittedModel } from '../../src/outputs';
+import { ridgeFit } from '../../src/ridge';
+import { smallMediaMix } from './fixture';
+
+const groups = { trend: 'trend', promo: 'control' } as const;
+
+describe('fitted model outputs', () => {
+  const { input, truth } = smallMediaMix(1);
+  const holdout = 12;
+  const rows = input.kpi.length;
+  const trainInput = { ...input, window: { start: 0, end: rows - holdout } };
+  const outputs = buildFittedModel(trainInput, truth, {
+    kpiName: 'revenue',
+    baselineGroups: groups,
+    bootstrap: { samples: 60, seed: 4 },
+  });
+
+  it('reproduces the candidate evaluator metrics on the training rows', () => {
+    const evaluator = createCandidateEvaluator(createCandidateContext(trainInput));
+    const r = evaluator.evaluate(truth);
+    expect(outputs.train.nrmse).toBeCloseTo(r.nrmse, 10);
+    expect(outputs.train.decompRssd).toBeCloseTo(r.decompRssd, 10);
+    expect(outputs.train.adjustedRsq).toBeCloseTo(r.rsqAdjusted, 10);
+    expect(outputs.train.rsq).toBeGreaterThan(0.8);
+  });
+
+  it('reports holdout metrics on the last periods', () => {
+    expect(outputs.holdout?.periods).toBe(holdout);
+    // Noise is 2% of the mean KPI: a right model misses the holdout by a few percent.
+    expect(outputs.holdout?.mape).toBeLessThan(0.05);
+    expect(outputs.model.metrics.holdout?.periods).toBe(holdout);
+  });
+
+  it('decomposes every period into parts that add up to the fitted KPI', () => {
+    const d = outputs.decomposition;
+    for (let t = 0; t < rows; t++) {
+      let sum = d.intercept[t];
+      for (const series of Object.values(d.baseline)) sum += series[t];
+      for (const series of Object.values(d.media)) sum += series[t];
+      expect(sum).toBeCloseTo(outputs.fitted[t], 6);
+      expect(d.groups.trend?.[t]).toBeCloseTo(d.baseline.trend[t], 9);
+    }
+  });
+
+  it('gives ROAS as contribution over spend and shares that sum to one', () => {
+    let spendShare = 0;
+    let effectShare = 0;
+    for (const c of outputs.channels) {
+      expect(c.roas).toBeCloseTo(c.contribution / c.spend, 10);
+      expect(c.cpa).toBeCloseTo(c.spend / c.contribution, 10);
+      spendShare += c.spendShare;
+      effectShare += c.effectShare;
+      expect(c.carryoverShare).toBeGreaterThanOrEqual(0);
+      expect(c.carryoverShare).toBeLessThan(1);
+    }
+    expect(spendShare).toBeCloseTo(1, 12);
+    expect(effectShare).toBeCloseTo(1, 12);
+  });
+
+  it('gives more carryover to the channel with the slowest decay', () => {
+    const byName = Object.fromEntries(outputs.channels.map((c) => [c.name, c]));
+    // theta: tv 0.5, social 0.3, search 0.1.
+    expect(byName.tv.carryoverShare).toBeGreaterThan(byName.social.carryoverShare);
+    expect(byName.social.carryoverShare).toBeGreaterThan(byName.search.carryoverShare);
+  });
+
+  it('draws response curves through the fitted contribution at current spend', () => {
+    for (const c of outputs.channels) {
+      const current = c.responseCurve.find(
+        (p) => p.spend > 0 && Math.abs(p.spend / (c.spend / (rows - holdout)) - 1) < 1e-9,
+      );
+      expect(current).toBeDefined();
+      expect(current!.response * (rows - holdout)).toBeCloseTo(c.contribution, 6);
+      const responses = c.responseCurve.map((p) => p.response);
+      for (let i = 1; i < responses.length; i++) {
+        expect(responses[i]).toBeGreaterThanOrEqual(responses[i - 1]);
+      }
+      expect(c.marginalRoas).not.toBeNull();
+    }
+  });
+
+  it('refits the same coefficients with the allocating ridge as the candidate evaluator', () => {
+    const context = createCandidateContext(trainInput);
+    const evaluator = createCandidateEvaluator(context);
+    const r = evaluator.evaluate(truth);
+    const n = context.end - context.start;
+    const columns = [
+      ...context.baseline.map((b) => b.subarray(0, n)),
+      ...context.channelNames.map((_, c) => evaluator.media.subarray(c * n, (c + 1) * n)),
+    ];
+    const fit = ridgeFit(columns, context.kpi.subarray(0, n), {
+      lambda: r.lambda,
+      interceptSign: context.interceptSign,
+      lower: context.coefficientLower,
+      upper: context.coefficientUpper,
+    });
+    fit.coefficients.forEach((b, j) => expect(b).toBeCloseTo(r.coefficients[j], 6));
+  });
+
+  it('brackets each ROAS with a reproducible block-bootstrap interval', () => {
+    const intervals = outputs.intervals!;
+    expect(intervals.samples).toBe(60);
+    expect(intervals.blockLength).toBe(Math.round(Math.cbrt(rows - holdout)));
+    for (const c of outputs.channels) {
+      const i = intervals.channels.find((x) => x.name === c.name)!;
+      expect(i.roas!.lower).toBeLessThanOrEqual(i.roas!.median);
+      expect(i.roas!.median).toBeLessThanOrEqual(i.roas!.upper);
+      expect(c.roas!).toBeGreaterThan(i.roas!.lower * 0.9);
+      expect(c.roas!).toBeLessThan(i.roas!.upper * 1.1);
+    }
+    const again = buildFittedModel(trainInput, truth, { bootstrap: { samples: 60, seed: 4 } });
+    expect(again.intervals).toEqual(intervals);
+  });
+
+  it('gives CPA, not ROAS, the role of efficiency for a conversions KPI', () => {
+    const conv = buildFittedModel(trainInput, truth, { kpiType: 'conversions' });
+    expect(conv.model.kpi.type).toBe('conversions');
+    expect(conv.channels[0].cpa).toBeCloseTo(
+      conv.channels[0].spend / conv.channels[0].contribution,
+      10,
+    );
+  });
+
+  it('refuses a window that does not start at the first row', () => {
+    expect(() => buildFittedModel({ ...input, window: { start: 4, end: rows } }, truth)).toThrow(
+      'the training window must start at the first row',
+    );
+  });
+});
