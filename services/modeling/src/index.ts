@@ -1,0 +1,3 @@
+export * from './domain/registry';
+export * from './resolvers';
+export * from './service';
