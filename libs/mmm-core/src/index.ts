@@ -2,3 +2,4 @@ export * from './transforms';
 export * from './ridge';
 export * from './metrics';
 export * from './candidate';
+export * from './synthetic';

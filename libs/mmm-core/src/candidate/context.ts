@@ -57,7 +57,15 @@ export interface CandidateContextInput {
   lambdaMax?: number;
   /** Default 1e-4 (Robyn). */
   lambdaMinRatio?: number;
+  /**
+   * 'exact' (default): the ridge optimum on the normal equations. 'glmnet': replay glmnet's
+   * coordinate descent (thresh 1e-7), which reproduces Robyn's numbers to ~1e-12 instead of
+   * ~1e-5 (Robyn-compatible mode; slower).
+   */
+  ridgeSolver?: RidgeSolver;
 }
+
+export type RidgeSolver = 'exact' | 'glmnet';
 
 /** Data prepared once for many candidates. Treat as read-only. */
 export interface CandidateContext {
@@ -88,6 +96,7 @@ export interface CandidateContext {
   readonly rssdZeroPenalty: boolean;
   readonly lambdaMax: number;
   readonly lambdaMinRatio: number;
+  readonly ridgeSolver: RidgeSolver;
   readonly layout: ParameterLayout;
 }
 
@@ -184,6 +193,7 @@ export function createCandidateContext(input: CandidateContextInput): CandidateC
     rssdZeroPenalty: input.rssdZeroPenalty ?? true,
     lambdaMax,
     lambdaMinRatio: input.lambdaMinRatio ?? ROBYN_LAMBDA_MIN_RATIO,
+    ridgeSolver: input.ridgeSolver ?? 'exact',
     layout: createParameterLayout(input.channels, adstock, saturation),
   };
 }

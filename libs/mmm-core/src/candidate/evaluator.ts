@@ -15,6 +15,7 @@ import {
   RidgeSolveStats,
   solveRidgeSystem,
 } from '../ridge/ridge';
+import { createGlmnetWorkspace, solveRidgeSystemGlmnet } from '../ridge/glmnet';
 import { adjustedRsqFromRsq, decompRssd } from '../metrics/metrics';
 import type { CandidateContext } from './context';
 
@@ -179,6 +180,7 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
   const inflexionMode = context.hillInflexion;
   const weibullOpts = { shape: 0, scale: 0, windowLength: rows, maxLag: context.weibullMaxLag };
   const ad = new Float64Array(rows);
+  const glmnet = context.ridgeSolver === 'glmnet' ? createGlmnetWorkspace(p) : undefined;
 
   function transformChannels(params: ArrayLike<number>): void {
     for (let c = 0; c < nC; c++) {
@@ -273,7 +275,20 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
       context.lambdaMinRatio,
     );
     result.lambda = lambda;
-    solveRidgeSystem(sys, stats, lambda, context.intercept, context.interceptSign, solution);
+    if (glmnet) {
+      solveRidgeSystemGlmnet(
+        sys,
+        glmnet,
+        stats,
+        lambda,
+        context.intercept,
+        context.interceptSign,
+        {},
+        solution,
+      );
+    } else {
+      solveRidgeSystem(sys, stats, lambda, context.intercept, context.interceptSign, solution);
+    }
     if (solution.iterations < 0) {
       result.ok = false;
       result.nrmse = Infinity;

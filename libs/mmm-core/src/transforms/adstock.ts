@@ -85,21 +85,25 @@ export function weibullWeightsInto(
   if (shape === 0 || scale === 0) return 0;
   const L = weibullScaleInPeriods(scale, windowLength);
   const maxLag = Math.min(opts.maxLag ?? windowLength - 1, windowLength - 1);
+  const logL = Math.log(L);
   if (type === 'cdf') {
     out[0] = 1;
     let cum = 0;
     for (let k = 1; k <= maxLag; k++) {
-      cum += Math.pow(k / L, shape);
+      cum += Math.exp(shape * (Math.log(k) - logL));
+      // Beyond e^-46 ~ 1e-20 a lag adds nothing a double can hold next to the rest.
+      if (cum > 46) return k;
       out[k] = Math.exp(-cum);
     }
   } else {
     // The density at 1..windowLength; min and max are taken over the full window.
+    // f(t) = (k/L) (t/L)^(k-1) exp(-(t/L)^k), evaluated through logs (cheaper than pow).
     let lo = Infinity;
     let hi = -Infinity;
-    const dens = (t: number): number =>
-      (shape / L) * Math.pow(t / L, shape - 1) * Math.exp(-Math.pow(t / L, shape));
+    const c = shape / L;
     for (let k = 0; k < windowLength; k++) {
-      const d = dens(k + 1);
+      const lt = Math.log(k + 1) - logL;
+      const d = c * Math.exp((shape - 1) * lt - Math.exp(shape * lt));
       if (d < lo) lo = d;
       if (d > hi) hi = d;
       if (k <= maxLag) out[k] = d;
@@ -108,9 +112,17 @@ export function weibullWeightsInto(
     if (range === 0) {
       out[0] = 1;
       for (let k = 1; k <= maxLag; k++) out[k] = 0;
-    } else {
-      for (let k = 0; k <= maxLag; k++) out[k] = (out[k] - lo) / range;
+      return 1;
     }
+    const inv = 1 / range;
+    let last = 0;
+    for (let k = 0; k <= maxLag; k++) {
+      const w = (out[k] - lo) * inv;
+      out[k] = w;
+      if (w > 1e-20) last = k;
+    }
+    // Trailing weights that are (numerically) zero are dropped from the convolution.
+    return last + 1;
   }
   return maxLag + 1;
 }

@@ -1,0 +1,349 @@
+import { geometricAdstock, weibullAdstock } from '../transforms/adstock';
+import { hillSaturation } from '../transforms/saturation';
+import { Mulberry32 } from './prng';
+
+/** One synthetic media channel's truth. Unspecified fields are drawn from the seed. */
+export interface SyntheticChannelSpec {
+  name: string;
+  /** Mean spend per period (default drawn in [5k, 80k]). */
+  meanSpend?: number;
+  /** Share of periods with spend (flighting; default 1 for always-on, drawn for some). */
+  activeShare?: number;
+  /** True ROAS: total contribution / total spend (default drawn in [0.5, 3.5]). */
+  roas?: number;
+  theta?: number;
+  shape?: number;
+  scale?: number;
+  alpha?: number;
+  gamma?: number;
+}
+
+export interface SyntheticOptions {
+  /** Default 42. */
+  seed?: number;
+  /** Rows (default 156). */
+  periods?: number;
+  /** Default 'weekly'. */
+  frequency?: 'weekly' | 'daily';
+  /** First date, ISO (default 2022-01-03, a Monday). */
+  startDate?: string;
+  /** A count of default channels (default 8) or explicit specs. */
+  channels?: number | SyntheticChannelSpec[];
+  /** Default 'geometric'. */
+  adstock?: 'geometric' | 'weibull_cdf' | 'weibull_pdf';
+  /** Baseline KPI level per period (default 1,000,000). */
+  baseline?: number;
+  /** Total trend growth over the span, as a fraction of the baseline (default 0.15). */
+  trend?: number;
+  /** Yearly seasonality amplitude, fraction of the baseline (default 0.08). */
+  seasonality?: number;
+  /** Noise sd as a fraction of the baseline (default 0.03: "moderate"). */
+  noise?: number;
+  /** Include the controls promo (0/1 events) and price_index (default true). */
+  controls?: boolean;
+  /** KPI column name (default 'revenue'). */
+  kpiName?: string;
+}
+
+export interface SyntheticChannelTruth {
+  name: string;
+  spendColumn: string;
+  roas: number;
+  coefficient: number;
+  adstock: 'geometric' | 'weibull_cdf' | 'weibull_pdf';
+  theta?: number;
+  shape?: number;
+  scale?: number;
+  alpha: number;
+  gamma: number;
+  /** Hill inflexion in adstocked spend units (gamma x max adstocked, Robyn 3.12). */
+  inflexion: number;
+  totalSpend: number;
+  totalContribution: number;
+  contribution: number[];
+}
+
+export interface SyntheticTruth {
+  channels: SyntheticChannelTruth[];
+  intercept: number;
+  trend: number[];
+  seasonality: number[];
+  controls: Record<string, { coefficient: number; contribution: number[] }>;
+  noiseSd: number;
+  noise: number[];
+}
+
+export interface SyntheticDataset {
+  dateColumn: string;
+  kpiColumn: string;
+  spendColumns: string[];
+  controlColumns: string[];
+  /** ISO dates (YYYY-MM-DD), one per row. */
+  dates: string[];
+  /** Every numeric column by name: the KPI, spends, controls. */
+  columns: Record<string, number[]>;
+  /** Column order for tables: date, KPI, spends, controls. */
+  columnOrder: string[];
+  truth: SyntheticTruth;
+  options: Required<Omit<SyntheticOptions, 'channels'>> & { channels: SyntheticChannelSpec[] };
+}
+
+const DEFAULT_CHANNELS: SyntheticChannelSpec[] = [
+  { name: 'tv', meanSpend: 70000, roas: 1.6, theta: 0.6, alpha: 2.0, gamma: 0.6 },
+  {
+    name: 'radio',
+    meanSpend: 15000,
+    roas: 1.1,
+    theta: 0.35,
+    alpha: 1.5,
+    gamma: 0.5,
+    activeShare: 0.6,
+  },
+  {
+    name: 'ooh',
+    meanSpend: 18000,
+    roas: 0.8,
+    theta: 0.4,
+    alpha: 1.2,
+    gamma: 0.5,
+    activeShare: 0.5,
+  },
+  {
+    name: 'print',
+    meanSpend: 6000,
+    roas: 0.5,
+    theta: 0.25,
+    alpha: 1.0,
+    gamma: 0.4,
+    activeShare: 0.5,
+  },
+  { name: 'search', meanSpend: 55000, roas: 3.2, theta: 0.1, alpha: 1.4, gamma: 0.5 },
+  { name: 'social', meanSpend: 45000, roas: 2.0, theta: 0.2, alpha: 1.8, gamma: 0.55 },
+  { name: 'display', meanSpend: 16000, roas: 0.9, theta: 0.15, alpha: 1.1, gamma: 0.45 },
+  {
+    name: 'video',
+    meanSpend: 25000,
+    roas: 1.3,
+    theta: 0.35,
+    alpha: 2.2,
+    gamma: 0.5,
+    activeShare: 0.7,
+  },
+];
+
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+function resolveChannels(spec: number | SyntheticChannelSpec[] | undefined, rng: Mulberry32) {
+  if (Array.isArray(spec)) return spec;
+  const count = spec ?? 8;
+  const out: SyntheticChannelSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = DEFAULT_CHANNELS[i % DEFAULT_CHANNELS.length];
+    out.push(
+      i < DEFAULT_CHANNELS.length
+        ? base
+        : {
+            name: `channel_${i + 1}`,
+            meanSpend: rng.between(5000, 80000),
+            roas: rng.between(0.5, 3.5),
+          },
+    );
+  }
+  return out;
+}
+
+/**
+ * A seeded synthetic MMM dataset with known truth:
+ *   kpi_t = intercept + trend_t + season_t + sum_c beta_c hill(adstock(spend_c))_t
+ *           + controls_t + noise_t
+ * Spends are rounded to cents first, and the truth is computed from the rounded spends,
+ * so the CSV reproduces it exactly. beta_c is set so that each channel's total
+ * contribution / total spend equals its true ROAS.
+ */
+export function generateSyntheticDataset(options: SyntheticOptions = {}): SyntheticDataset {
+  const seed = options.seed ?? 42;
+  const rng = new Mulberry32(seed);
+  const periods = options.periods ?? 156;
+  if (!(Number.isInteger(periods) && periods >= 1)) {
+    throw new RangeError(`periods must be a positive integer, got ${periods}`);
+  }
+  const frequency = options.frequency ?? 'weekly';
+  const startDate = options.startDate ?? '2022-01-03';
+  const adstock = options.adstock ?? 'geometric';
+  const baseline = options.baseline ?? 1_000_000;
+  const trendShare = options.trend ?? 0.15;
+  const seasonShare = options.seasonality ?? 0.08;
+  const noiseShare = options.noise ?? 0.03;
+  const withControls = options.controls ?? true;
+  const kpiName = options.kpiName ?? 'revenue';
+  const channels = resolveChannels(options.channels, rng);
+  const step = frequency === 'weekly' ? 7 : 1;
+  const yearPeriods = frequency === 'weekly' ? 365.25 / 7 : 365.25;
+  const start = Date.parse(`${startDate}T00:00:00Z`);
+  if (Number.isNaN(start)) throw new RangeError(`startDate ${startDate} is not an ISO date`);
+  const dates = Array.from({ length: periods }, (_, t) => isoDate(start + t * step * 86400000));
+
+  const trend = Array.from({ length: periods }, (_, t) =>
+    periods > 1 ? (baseline * trendShare * t) / (periods - 1) : 0,
+  );
+  const phase = rng.between(0, 2 * Math.PI);
+  const seasonality = Array.from(
+    { length: periods },
+    (_, t) =>
+      baseline *
+      seasonShare *
+      (Math.sin((2 * Math.PI * t) / yearPeriods + phase) +
+        0.3 * Math.cos((4 * Math.PI * t) / yearPeriods + phase)),
+  );
+
+  const columns: Record<string, number[]> = {};
+  const spendColumns: string[] = [];
+  const truthChannels: SyntheticChannelTruth[] = [];
+  const kpi = new Float64Array(periods);
+  for (let t = 0; t < periods; t++) kpi[t] = baseline + trend[t] + seasonality[t];
+
+  for (const spec of channels) {
+    const meanSpend = spec.meanSpend ?? rng.between(5000, 80000);
+    const activeShare = spec.activeShare ?? 1;
+    const roas = spec.roas ?? rng.between(0.5, 3.5);
+    const alpha = spec.alpha ?? rng.between(0.8, 2.5);
+    const gamma = spec.gamma ?? rng.between(0.35, 0.7);
+    const theta = spec.theta ?? rng.between(0.05, 0.6);
+    const shape = spec.shape ?? rng.between(0.8, 2);
+    const scale = spec.scale ?? rng.between(0.01, 0.06);
+    // Spend: a seasonal plan with bursts; off periods when flighting (activeShare < 1).
+    const planPhase = rng.between(0, 2 * Math.PI);
+    const spend = new Array<number>(periods);
+    let on = true;
+    for (let t = 0; t < periods; t++) {
+      if (activeShare < 1 && rng.uniform() < 0.25) on = rng.uniform() < activeShare;
+      const plan = 1 + 0.35 * Math.sin((2 * Math.PI * t) / yearPeriods + planPhase);
+      const jitter = Math.exp(0.35 * rng.normal() - 0.06);
+      const v =
+        on || activeShare >= 1 ? (meanSpend * plan * jitter) / Math.max(activeShare, 0.05) : 0;
+      spend[t] = round2(Math.max(0, v));
+    }
+    const column = `${spec.name}_spend`;
+    columns[column] = spend;
+    spendColumns.push(column);
+    const adstocked =
+      adstock === 'geometric'
+        ? geometricAdstock(spend, theta)
+        : weibullAdstock(spend, adstock === 'weibull_cdf' ? 'cdf' : 'pdf', { shape, scale });
+    const { saturated, inflexion } = hillSaturation(adstocked, alpha, gamma);
+    let totalSpend = 0;
+    let totalSat = 0;
+    for (let t = 0; t < periods; t++) {
+      totalSpend += spend[t];
+      totalSat += saturated[t];
+    }
+    const coefficient = totalSat > 0 ? (roas * totalSpend) / totalSat : 0;
+    const contribution = Array.from(saturated, (s) => coefficient * s);
+    for (let t = 0; t < periods; t++) kpi[t] += contribution[t];
+    truthChannels.push({
+      name: spec.name,
+      spendColumn: column,
+      roas: totalSpend > 0 ? roas : 0,
+      coefficient,
+      adstock,
+      ...(adstock === 'geometric' ? { theta } : { shape, scale }),
+      alpha,
+      gamma,
+      inflexion,
+      totalSpend,
+      totalContribution: contribution.reduce((a, b) => a + b, 0),
+      contribution,
+    });
+  }
+
+  const controlColumns: string[] = [];
+  const controls: SyntheticTruth['controls'] = {};
+  if (withControls) {
+    const promo = Array.from({ length: periods }, () => (rng.uniform() < 0.12 ? 1 : 0));
+    const price = new Array<number>(periods);
+    let level = 0;
+    for (let t = 0; t < periods; t++) {
+      level = 0.8 * level + 0.01 * rng.normal();
+      price[t] = Math.round((1 + level) * 10000) / 10000;
+    }
+    const promoCoef = baseline * 0.06;
+    const priceCoef = -baseline * 0.8;
+    controls.promo = { coefficient: promoCoef, contribution: promo.map((v) => v * promoCoef) };
+    controls.price_index = {
+      coefficient: priceCoef,
+      contribution: price.map((v) => (v - 1) * priceCoef),
+    };
+    for (let t = 0; t < periods; t++) {
+      kpi[t] += controls.promo.contribution[t] + controls.price_index.contribution[t];
+    }
+    columns.promo = promo;
+    columns.price_index = price;
+    controlColumns.push('promo', 'price_index');
+  }
+
+  const noiseSd = baseline * noiseShare;
+  const noise = Array.from({ length: periods }, () => noiseSd * rng.normal());
+  columns[kpiName] = Array.from(kpi, (v, t) => round2(v + noise[t]));
+  // Intercept absorbs the price control's centring at 1: contribution is (price - 1) x coef.
+  const intercept = baseline - (withControls ? controls.price_index.coefficient : 0);
+
+  return {
+    dateColumn: 'date',
+    kpiColumn: kpiName,
+    spendColumns,
+    controlColumns,
+    dates,
+    columns,
+    columnOrder: ['date', kpiName, ...spendColumns, ...controlColumns],
+    truth: {
+      channels: truthChannels,
+      intercept,
+      trend,
+      seasonality,
+      controls,
+      noiseSd,
+      noise,
+    },
+    options: {
+      seed,
+      periods,
+      frequency,
+      startDate,
+      adstock,
+      baseline,
+      trend: trendShare,
+      seasonality: seasonShare,
+      noise: noiseShare,
+      controls: withControls,
+      kpiName,
+      channels,
+    },
+  };
+}
+
+/** Rows as plain objects (date as ISO string), in columnOrder. */
+export function syntheticRows(ds: SyntheticDataset): Array<Record<string, string | number>> {
+  return ds.dates.map((date, t) => {
+    const row: Record<string, string | number> = { [ds.dateColumn]: date };
+    for (const name of ds.columnOrder) if (name !== ds.dateColumn) row[name] = ds.columns[name][t];
+    return row;
+  });
+}
+
+/** The dataset as CSV text: a header line, then one line per period (LF line ends). */
+export function toCsv(ds: SyntheticDataset): string {
+  const lines = [ds.columnOrder.join(',')];
+  for (let t = 0; t < ds.dates.length; t++) {
+    const cells = ds.columnOrder.map((name) =>
+      name === ds.dateColumn ? ds.dates[t] : String(ds.columns[name][t]),
+    );
+    lines.push(cells.join(','));
+  }
+  return lines.join('\n') + '\n';
+}
