@@ -1,0 +1,3 @@
+export * from './domain/attributions';
+export * from './resolvers';
+export * from './service';

@@ -1,0 +1,91 @@
+import {
+  connectNats,
+  createLogger,
+  openStorage,
+  scopedKv,
+  testkit,
+  type NatsConnection,
+} from '@mmm/platform';
+import { ATTRIBUTION_KIND, type AttributionRecord } from '../src';
+import { startAttribution, type AttributionService } from '../src/service';
+
+describe('the attribution subgraph', () => {
+  let nats: testkit.NatsServer;
+  let service: AttributionService;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await testkit.startNatsServer();
+    service = await startAttribution({
+      NATS_URL: nats.url,
+      PORT: 0,
+      host: '127.0.0.1',
+      DEFAULT_WORKSPACE: 'default',
+      NATS_REPLICAS: 1,
+      logger: createLogger('attribution', { level: 'silent' }),
+      registerShutdown: false,
+    });
+    nc = await connectNats({ NATS_URL: nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await service?.stop();
+    await nats?.stop();
+  });
+
+  const query = async (q: string, workspace?: string) => {
+    const res = await fetch(service.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(workspace ? { 'x-workspace-id': workspace } : {}),
+      },
+      body: JSON.stringify({ query: q }),
+    });
+    return (await res.json()) as {
+      data?: Record<string, unknown>;
+      errors?: Array<{ extensions?: Record<string, unknown> }>;
+    };
+  };
+
+  it('answers null for a run it has not stored', async () => {
+    expect(await query('{ attribution(id: "a1") { id } }')).toEqual({
+      data: { attribution: null },
+    });
+  });
+
+  it('reads a stored run with every method credits, within the caller workspace', async () => {
+    const { kv } = await openStorage(nc);
+    const run: AttributionRecord = {
+      id: 'a1',
+      conversions: 10,
+      results: [
+        {
+          method: 'LAST_TOUCH',
+          channels: [
+            { channel: 'search', credit: 7, share: 0.7 },
+            { channel: 'display', credit: 3, share: 0.3 },
+          ],
+        },
+        { method: 'LINEAR', channels: [{ channel: 'search', credit: 10, share: 1 }] },
+      ],
+      createdAt: '2026-01-05T10:00:00.000Z',
+    };
+    await scopedKv(kv.attributions, 'acme').put(ATTRIBUTION_KIND, run.id, run);
+
+    const q = `{ attribution(id: "a1") {
+      id conversions createdAt results { method channels { channel credit share } } } }`;
+    expect((await query(q, 'acme')).data).toEqual({ attribution: run });
+    expect((await query(q)).data).toEqual({ attribution: null });
+  });
+
+  it('rejects an id that could not name a stored run with BAD_USER_INPUT', async () => {
+    const body = await query('{ attribution(id: "") { id } }');
+    expect(body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('is ready while NATS is connected', async () => {
+    expect((await fetch(service.url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+  });
+});

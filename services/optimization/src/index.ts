@@ -1,0 +1,3 @@
+export * from './domain/scenarios';
+export * from './resolvers';
+export * from './service';

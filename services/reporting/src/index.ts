@@ -1,0 +1,3 @@
+export * from './domain/reports';
+export * from './resolvers';
+export * from './service';
