@@ -407,3 +407,20 @@ describe('prepareDataset validation', () => {
     expect(result.issues[99].row).toBe(100);
   });
 });
+
+describe('prepareDataset follow-on problems', () => {
+  it('does not report a gap left by a row whose date is unreadable', () => {
+    const rows = fileRows(30).map((r, i) => (i === 3 ? { ...r, date: 'soon' } : r));
+    const result = prepareDataset(toCsvText(rows), weeklyOptions());
+    expect(!result.ok && result.issues.map((i) => i.message)).toEqual([
+      'row 4 (line 5), column "date": "soon" is not a date; write dates as YYYY-MM-DD.',
+    ]);
+  });
+
+  it('still reports a gap elsewhere in the same file', () => {
+    const rows = fileRows(32).map((r, i) => (i === 3 ? { ...r, date: 'soon' } : r));
+    rows.splice(20, 1);
+    const result = prepareDataset(toCsvText(rows), weeklyOptions());
+    expect(!result.ok && result.issues.map((i) => i.row)).toEqual([4, 21]);
+  });
+});

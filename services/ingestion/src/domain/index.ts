@@ -4,3 +4,5 @@ export * from './prepare';
 export * from './identity';
 export * from './stats';
 export * from './aggregate';
+export * from './catalog';
+export * from './synthetic';

@@ -86,7 +86,8 @@ export function prepareDataset(content: string, options: IngestOptions): Prepare
     });
   }
 
-  const dated = roles.date.present ? readDates(source.rows, roles.date.name, issues) : [];
+  const undated: number[] = [];
+  const dated = roles.date.present ? readDates(source.rows, roles.date.name, issues, undated) : [];
   const values = new Map<string, number[]>();
   const missing = new Map<string, number>();
   for (const column of roles.columns) {
@@ -97,7 +98,7 @@ export function prepareDataset(content: string, options: IngestOptions): Prepare
     checkConstant(column, read.values, issues);
   }
 
-  const ordered = checkSeries(dated, roles.date.name, options.frequency, issues);
+  const ordered = checkSeries(dated, roles.date.name, options.frequency, issues, undated);
   const periods = options.aggregateToWeekly ? Math.floor(spanInDays(ordered) / 7) : ordered.length;
   const variables = roles.channels.length + roles.organic.length + roles.controls.length;
   const needed = minimumPeriods(variables);
@@ -187,12 +188,19 @@ function at(place: RowPlace, column: string): string {
   return `${describeRow(place)}, column "${column}"`;
 }
 
-function readDates(rows: SourceRow[], column: string, issues: IssueList): DatedRow[] {
+/** Reads the date column; rows whose date is missing or unreadable go to `undated`. */
+function readDates(
+  rows: SourceRow[],
+  column: string,
+  issues: IssueList,
+  undated: number[],
+): DatedRow[] {
   const dated: DatedRow[] = [];
   for (const row of rows) {
     const cell = row.cells.get(column);
     const text = cell === null || cell === undefined ? '' : String(cell).trim();
     const day = typeof cell === 'string' ? parseDay(cell) : null;
+    if (day === null) undated.push(row.place.row);
     if (text === '') {
       issues.add({
         row: row.place.row,
@@ -278,13 +286,16 @@ function checkConstant(column: RoleColumn, values: number[], issues: IssueList):
 
 /**
  * Sorts the dated rows and reports repeated dates and breaks in the series.
- * Rows may come in any order. Returns the rows in date order, one per date.
+ * Rows may come in any order. A gap around a row whose date could not be read
+ * is most likely that row, already reported, so it is not reported again.
+ * Returns the rows in date order, one per date.
  */
 function checkSeries(
   dated: DatedRow[],
   column: string,
   frequency: Frequency,
   issues: IssueList,
+  undated: number[],
 ): DatedRow[] {
   const sorted = [...dated].sort(
     (a, b) => a.day - b.day || a.source.place.row - b.source.place.row,
@@ -311,6 +322,8 @@ function checkSeries(
     const [before, after] = [unique[i - 1], unique[i]];
     const apart = after.day - before.day;
     if (apart === step) continue;
+    const [low, high] = [before.source.place.row, after.source.place.row].sort((a, b) => a - b);
+    if (undated.some((row) => row > low && row < high)) continue;
     const between =
       `${formatDay(before.day)} (${describeRow(before.source.place)}) and ` +
       `${formatDay(after.day)} (${describeRow(after.source.place)})`;

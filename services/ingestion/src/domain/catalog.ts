@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { ValidationError, type Logger } from '@mmm/platform';
+import { contentHash, datasetId } from './identity';
+import { prepareDataset, type PreparedDataset } from './prepare';
+import type { CanonicalTable, IngestOptions, Issue, SourceFormat } from './types';
+
+/** KV kind and object kinds of this service (`<workspace>.<kind>.<id>` keys). */
+export const KINDS = { dataset: 'dataset', raw: 'dataset-raw', table: 'dataset-table' } as const;
+
+/** The JSON documents of one KV bucket, seen from one workspace (platform's ScopedKv fits). */
+export interface MetadataStore {
+  put<T>(
+    kind: string,
+    id: string,
+    value: T,
+    options?: { expectRevision?: number },
+  ): Promise<number>;
+  getEntry<T>(kind: string, id: string): Promise<{ value: T; revision: number } | null>;
+  list<T>(kind: string): Promise<Array<{ id: string; value: T }>>;
+}
+
+/** Files of the object store, seen from one workspace (platform's ScopedFiles fits). */
+export interface FileStore {
+  put(kind: string, id: string, data: Uint8Array): Promise<{ name: string; size: number }>;
+  get(kind: string, id: string): Promise<Uint8Array | null>;
+  delete(kind: string, id: string): Promise<boolean>;
+}
+
+export interface WorkspaceStores {
+  metadata: MetadataStore;
+  files: FileStore;
+}
+
+/** Who asks: every read and write is scoped by the workspace. */
+export interface RequestScope {
+  workspaceId: string;
+  requestId?: string;
+}
+
+/** The metadata of a dataset as kept in KV; the commit point of an ingestion. */
+export interface DatasetRecord extends Omit<PreparedDataset, 'table'> {
+  schemaVersion: 1;
+  id: string;
+  workspaceId: string;
+  name: string;
+  status: 'ACTIVE' | 'DELETED';
+  /** 1 on first ingestion, +1 each time it is brought back after deletion. */
+  generation: number;
+  createdAt: string;
+  deletedAt: string | null;
+  format: SourceFormat;
+  options: IngestOptions;
+  contentSha256: string;
+  sizeBytes: number;
+  /** Ids (within their kinds) of the raw file and the normalized table in the object store. */
+  rawFile: string;
+  tableFile: string;
+  /** An event that is committed in KV but not yet acknowledged by JetStream. */
+  pendingEvent: 'ingested' | 'deleted' | null;
+}
+
+/** The normalized table as stored (JSON) in the object store: a contract with readers. */
+export interface StoredTable extends CanonicalTable {
+  schemaVersion: 1;
+  datasetId: string;
+}
+
+/** How the catalog announces changes; src/events.ts publishes them on NATS. */
+export interface DatasetAnnouncer {
+  ingested(record: DatasetRecord, scope: RequestScope): Promise<void>;
+  deleted(record: DatasetRecord, scope: RequestScope): Promise<void>;
+}
+
+export interface IngestRequest extends IngestOptions {
+  content: string;
+  name?: string | null;
+}
+
+export interface IngestOutcome {
+  dataset: DatasetRecord;
+  /** False when the same content was already stored (nothing new written or announced). */
+  created: boolean;
+}
+
+export interface CatalogDeps {
+  stores(workspaceId: string): WorkspaceStores;
+  announcer: DatasetAnnouncer;
+  logger?: Logger;
+  now?: () => Date;
+  /** Tables read back are immutable; this many stay in memory. */
+  tableCacheSize?: number;
+}
+
+export type DatasetCatalog = ReturnType<typeof createDatasetCatalog>;
+
+/** The issues of a failed validation as the platform's error (BAD_USER_INPUT). */
+export class DatasetValidationError extends ValidationError {
+  constructor(
+    readonly datasetIssues: Issue[],
+    readonly issueCount: number,
+  ) {
+    super(
+      datasetIssues.map((i) => ({
+        field: i.field,
+        message: i.message,
+        ...(i.row === null ? {} : { row: i.row }),
+        ...(i.column === null ? {} : { column: i.column }),
+      })),
+      issueCount === 1
+        ? datasetIssues[0].message
+        : `The dataset has ${issueCount} problems` +
+            (issueCount > datasetIssues.length
+              ? `; the first ${datasetIssues.length} are listed in extensions.issues.`
+              : '; each is listed in extensions.issues.'),
+    );
+    this.details.issueCount = issueCount;
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function isRevisionConflict(error: unknown): boolean {
+  // nats-server answers a failed compare-and-set with "wrong last sequence" (10071).
+  const text = String((error as { message?: unknown })?.message ?? error);
+  return /wrong last sequence|10071|key exists/i.test(text);
+}
+
+/**
+ * Datasets of every workspace: validation, storage and announcement. The KV
+ * metadata is the commit point: files are written first (under names unique to
+ * the attempt, so a concurrent upload of the same file never touches them) and
+ * removed again if the commit does not happen.
+ */
+export function createDatasetCatalog(deps: CatalogDeps) {
+  const now = deps.now ?? (() => new Date());
+  const cacheSize = deps.tableCacheSize ?? 32;
+  const tables = new Map<string, StoredTable>();
+
+  async function announce(
+    stores: WorkspaceStores,
+    entry: { value: DatasetRecord; revision: number },
+    scope: RequestScope,
+  ): Promise<DatasetRecord> {
+    const record = entry.value;
+    if (record.pendingEvent === 'ingested') await deps.announcer.ingested(record, scope);
+    else if (record.pendingEvent === 'deleted') await deps.announcer.deleted(record, scope);
+    else return record;
+    const done: DatasetRecord = { ...record, pendingEvent: null };
+    try {
+      await stores.metadata.put(KINDS.dataset, record.id, done, { expectRevision: entry.revision });
+    } catch (error) {
+      // Someone else changed it meanwhile; the event is out (and deduplicated), so no harm.
+      if (!isRevisionConflict(error)) throw error;
+    }
+    return done;
+  }
+
+  async function ingest(scope: RequestScope, request: IngestRequest): Promise<IngestOutcome> {
+    const { content, name, ...options } = request;
+    const prepared = prepareDataset(content, options);
+    if (!prepared.ok) throw new DatasetValidationError(prepared.issues, prepared.issueCount);
+
+    const id = datasetId(content, options);
+    const stores = deps.stores(scope.workspaceId);
+    const existing = await stores.metadata.getEntry<DatasetRecord>(KINDS.dataset, id);
+    if (existing?.value.status === 'ACTIVE') {
+      return { dataset: await announce(stores, existing, scope), created: false };
+    }
+
+    const { table, ...described } = prepared.dataset;
+    const attempt = `${id}-${randomBytes(6).toString('hex')}`;
+    const raw = encoder.encode(content);
+    const stored: StoredTable = { schemaVersion: 1, datasetId: id, ...table };
+    const written: Array<[string, string]> = [];
+    const cleanUp = async () => {
+      for (const [kind, fileId] of written) {
+        await stores.files.delete(kind, fileId).catch((error: unknown) => {
+          deps.logger?.warn('could not remove file of a failed ingestion', {
+            kind,
+            fileId,
+            error: String(error),
+          });
+        });
+      }
+    };
+
+    const record: DatasetRecord = {
+      schemaVersion: 1,
+      id,
+      workspaceId: scope.workspaceId,
+      name: name?.trim() || id,
+      status: 'ACTIVE',
+      generation: (existing?.value.generation ?? 0) + 1,
+      createdAt: now().toISOString(),
+      deletedAt: null,
+      format: options.format,
+      options,
+      contentSha256: contentHash(content),
+      sizeBytes: raw.byteLength,
+      ...described,
+      rawFile: attempt,
+      tableFile: attempt,
+      pendingEvent: 'ingested',
+    };
+
+    let revision: number;
+    try {
+      written.push([KINDS.raw, attempt]);
+      await stores.files.put(KINDS.raw, attempt, raw);
+      written.push([KINDS.table, attempt]);
+      await stores.files.put(KINDS.table, attempt, encoder.encode(JSON.stringify(stored)));
+      revision = await stores.metadata.put(KINDS.dataset, id, record, {
+        expectRevision: existing?.revision ?? 0,
+      });
+    } catch (error) {
+      await cleanUp();
+      if (!isRevisionConflict(error)) throw error;
+      // A concurrent request committed this dataset first: its result is ours.
+      const winner = await stores.metadata.getEntry<DatasetRecord>(KINDS.dataset, id);
+      if (winner?.value.status !== 'ACTIVE') throw error;
+      return { dataset: await announce(stores, winner, scope), created: false };
+    }
+    tables.set(`${scope.workspaceId}/${attempt}`, stored);
+    trimCache();
+    deps.logger?.info('dataset stored', {
+      datasetId: id,
+      workspaceId: scope.workspaceId,
+      periods: record.periodCount,
+      generation: record.generation,
+    });
+    return { dataset: await announce(stores, { value: record, revision }, scope), created: true };
+  }
+
+  function trimCache() {
+    while (tables.size > cacheSize) tables.delete(tables.keys().next().value as string);
+  }
+
+  async function get(scope: RequestScope, id: string): Promise<DatasetRecord | null> {
+    const entry = await deps
+      .stores(scope.workspaceId)
+      .metadata.getEntry<DatasetRecord>(KINDS.dataset, id);
+    return entry?.value.status === 'ACTIVE' ? entry.value : null;
+  }
+
+  async function list(scope: RequestScope): Promise<DatasetRecord[]> {
+    const all = await deps.stores(scope.workspaceId).metadata.list<DatasetRecord>(KINDS.dataset);
+    return all
+      .map((entry) => entry.value)
+      .filter((record) => record.status === 'ACTIVE')
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  }
+
+  /** The normalized table of a dataset (kept in memory once read: it never changes). */
+  async function table(record: DatasetRecord): Promise<StoredTable> {
+    const key = `${record.workspaceId}/${record.tableFile}`;
+    const cached = tables.get(key);
+    if (cached) return cached;
+    const bytes = await deps.stores(record.workspaceId).files.get(KINDS.table, record.tableFile);
+    if (bytes === null) {
+      throw new Error(`table ${record.tableFile} of dataset ${record.id} is missing`);
+    }
+    const stored = JSON.parse(decoder.decode(bytes)) as StoredTable;
+    tables.set(key, stored);
+    trimCache();
+    return stored;
+  }
+
+  /**
+   * Marks the dataset deleted (the tombstone is the commit point), then removes
+   * its files and announces it. False when there was nothing to delete.
+   */
+  async function remove(scope: RequestScope, id: string): Promise<boolean> {
+    const stores = deps.stores(scope.workspaceId);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const entry = await stores.metadata.getEntry<DatasetRecord>(KINDS.dataset, id);
+      if (entry === null) return false;
+      if (entry.value.status === 'DELETED') {
+        // A delete whose announcement failed earlier: finish it.
+        await announce(stores, entry, scope);
+        return false;
+      }
+      const tombstone: DatasetRecord = {
+        ...entry.value,
+        status: 'DELETED',
+        deletedAt: now().toISOString(),
+        pendingEvent: 'deleted',
+      };
+      let revision: number;
+      try {
+        revision = await stores.metadata.put(KINDS.dataset, id, tombstone, {
+          expectRevision: entry.revision,
+        });
+      } catch (error) {
+        if (isRevisionConflict(error)) continue;
+        throw error;
+      }
+      const record = entry.value;
+      tables.delete(`${scope.workspaceId}/${record.tableFile}`);
+      for (const [kind, fileId] of [
+        [KINDS.raw, record.rawFile],
+        [KINDS.table, record.tableFile],
+      ]) {
+        await stores.files.delete(kind, fileId).catch((error: unknown) => {
+          deps.logger?.warn('could not remove file of a deleted dataset', {
+            kind,
+            fileId,
+            error: String(error),
+          });
+        });
+      }
+      await announce(stores, { value: tombstone, revision }, scope);
+      deps.logger?.info('dataset deleted', { datasetId: id, workspaceId: scope.workspaceId });
+      return true;
+    }
+    throw new Error(`dataset ${id} kept changing while being deleted`);
+  }
+
+  return { ingest, get, list, table, delete: remove };
+}

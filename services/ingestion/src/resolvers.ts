@@ -1,0 +1,134 @@
+import { ValidationError, type GraphQLResolverMap, type SubgraphContext } from '@mmm/platform';
+import type { DatasetCatalog, DatasetRecord, RequestScope } from './domain/catalog';
+import type { SyntheticRequest, SyntheticSource } from './domain/synthetic';
+import type { ColumnRoles, Frequency, KpiType, SourceFormat } from './domain/types';
+
+export interface IngestionContext extends SubgraphContext {
+  catalog: DatasetCatalog;
+  synthetic: SyntheticSource;
+}
+
+interface IngestDatasetInput {
+  name?: string | null;
+  content: string;
+  format?: SourceFormat | null;
+  roles: {
+    date: string;
+    kpi: string;
+    kpiType: KpiType;
+    paidMedia: Array<{ spend: string; exposure?: string | null; channel?: string | null }>;
+    organic?: string[] | null;
+    controls?: string[] | null;
+  };
+  frequency: Frequency;
+  aggregateToWeekly?: boolean | null;
+  missingMediaAsZero?: boolean | null;
+}
+
+interface SyntheticDatasetInput {
+  weeks?: number | null;
+  channels?: number | null;
+  seed?: number | null;
+  noise?: number | null;
+  startDate?: string | null;
+  name?: string | null;
+}
+
+const DATASET_ID = /^ds_[0-9a-f]{20}$/;
+
+function scope(ctx: IngestionContext): RequestScope {
+  return { workspaceId: ctx.workspaceId, requestId: ctx.requestId };
+}
+
+function roles(input: IngestDatasetInput['roles']): ColumnRoles {
+  return {
+    date: input.date,
+    kpi: input.kpi,
+    kpiType: input.kpiType,
+    paidMedia: input.paidMedia.map((m) => ({
+      spend: m.spend,
+      exposure: m.exposure ?? null,
+      channel: m.channel ?? null,
+    })),
+    organic: input.organic ?? [],
+    controls: input.controls ?? [],
+  };
+}
+
+function checkSlice(offset: number | null | undefined, limit: number | null | undefined) {
+  const issues = [];
+  if (offset != null && offset < 0)
+    issues.push({ field: 'offset', message: 'offset must be 0 or more.' });
+  if (limit != null && limit < 0)
+    issues.push({ field: 'limit', message: 'limit must be 0 or more.' });
+  if (issues.length > 0) throw new ValidationError(issues);
+  return { offset: offset ?? 0, limit: limit ?? undefined };
+}
+
+export const resolvers: GraphQLResolverMap<IngestionContext> = {
+  Query: {
+    datasets: (_parent, _args, ctx: IngestionContext) => ctx.catalog.list(scope(ctx)),
+    dataset: (_parent, { id }: { id: string }, ctx: IngestionContext) =>
+      DATASET_ID.test(id) ? ctx.catalog.get(scope(ctx), id) : null,
+  },
+  Mutation: {
+    ingestDataset: async (
+      _parent,
+      { input }: { input: IngestDatasetInput },
+      ctx: IngestionContext,
+    ) => {
+      const outcome = await ctx.catalog.ingest(scope(ctx), {
+        name: input.name,
+        content: input.content,
+        format: input.format ?? 'CSV',
+        roles: roles(input.roles),
+        frequency: input.frequency,
+        aggregateToWeekly: input.aggregateToWeekly ?? false,
+        missingMediaAsZero: input.missingMediaAsZero ?? false,
+      });
+      return outcome.dataset;
+    },
+    deleteDataset: (_parent, { id }: { id: string }, ctx: IngestionContext) =>
+      DATASET_ID.test(id) ? ctx.catalog.delete(scope(ctx), id) : false,
+    generateSyntheticDataset: async (
+      _parent,
+      { input }: { input?: SyntheticDatasetInput | null },
+      ctx: IngestionContext,
+    ) => {
+      const request: SyntheticRequest = {
+        weeks: input?.weeks ?? undefined,
+        channels: input?.channels ?? undefined,
+        seed: input?.seed ?? undefined,
+        noise: input?.noise ?? undefined,
+        startDate: input?.startDate ?? undefined,
+      };
+      const generated = ctx.synthetic.generate(request);
+      const { dataset } = await ctx.catalog.ingest(scope(ctx), {
+        ...generated.ingest,
+        name: input?.name?.trim() || generated.ingest.name,
+      });
+      return { dataset, truth: generated.truth };
+    },
+  },
+  Dataset: {
+    __resolveReference: (reference: { id: string }, ctx: IngestionContext) =>
+      DATASET_ID.test(reference.id) ? ctx.catalog.get(scope(ctx), reference.id) : null,
+    organicColumns: (record: DatasetRecord) => record.organic,
+    controlColumns: (record: DatasetRecord) => record.controls,
+    table: async (
+      record: DatasetRecord,
+      args: { offset?: number | null; limit?: number | null },
+      ctx: IngestionContext,
+    ) => {
+      const { offset, limit } = checkSlice(args.offset, args.limit);
+      const table = await ctx.catalog.table(record);
+      const end = limit === undefined ? undefined : offset + limit;
+      return {
+        dates: table.dates.slice(offset, end),
+        columns: table.columns.map((c) => ({ ...c, values: c.values.slice(offset, end) })),
+        offset,
+        totalPeriods: table.dates.length,
+      };
+    },
+  },
+};

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import {
+  connectNats,
+  createLogger,
+  openStorage,
+  startTelemetry,
+  subscribeEvents,
+  testkit,
+  type EventMessage,
+  type NatsConnection,
+  type Subscription,
+} from '@mmm/platform';
+import type { SyntheticSource } from '../src/domain/synthetic';
+import { coreSyntheticSource } from '../src/domain/synthetic';
+import { startIngestion, type Ingestion } from '../src/service';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+export interface ReceivedEvent {
+  name: 'dataset.ingested' | 'dataset.deleted';
+  message: EventMessage<'dataset.ingested'> | EventMessage<'dataset.deleted'>;
+  msgId: string | undefined;
+  traceparent: string | undefined;
+}
+
+/** A real nats-server, the service in-process on a free port, and an event listener. */
+export interface Rig {
+  server: testkit.NatsServer;
+  ingestion: Ingestion;
+  url: string;
+  events: ReceivedEvent[];
+  /** A workspace no other test uses, so state never leaks between tests. */
+  workspace(): string;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    workspace?: string,
+  ): Promise<GraphQLResponse<T>>;
+  /** Keys of the datasets bucket and names in the object store for a workspace. */
+  stored(workspace: string): Promise<{ keys: string[]; objects: string[] }>;
+  eventsOf(workspace: string): ReceivedEvent[];
+  stop(): Promise<void>;
+}
+
+export async function startRig(synthetic: SyntheticSource = coreSyntheticSource()): Promise<Rig> {
+  // As main.ts does first: without it no trace context would cross NATS.
+  startTelemetry('ingestion-test');
+  const server = await testkit.startNatsServer();
+  const ingestion = await startIngestion({
+    config: { NATS_URL: server.url, DEFAULT_WORKSPACE: 'default', NATS_REPLICAS: 1 },
+    port: 0,
+    host: '127.0.0.1',
+    synthetic,
+    logger: createLogger('ingestion', { level: 'silent' }),
+  });
+  const listener: NatsConnection = await connectNats({
+    NATS_URL: server.url,
+    name: 'test-listener',
+  });
+  const events: ReceivedEvent[] = [];
+  const subscription: Subscription = await subscribeEvents(
+    (await openStorage(listener)).js,
+    ['dataset.ingested', 'dataset.deleted'],
+    async (delivery) => {
+      events.push({
+        name: delivery.name,
+        message: delivery.message,
+        msgId: delivery.msgId,
+        traceparent: delivery.headers?.get('traceparent') || undefined,
+      });
+    },
+    { deliver: 'all' },
+  );
+  const url = ingestion.subgraph.url;
+
+  return {
+    server,
+    ingestion,
+    url,
+    events,
+    workspace: () => `ws-${randomUUID().slice(0, 8)}`,
+    async gql<T>(query: string, variables: Record<string, unknown> = {}, workspace?: string) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(workspace ? { 'x-workspace-id': workspace } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResponse<T>;
+    },
+    async stored(workspace: string) {
+      const keys: string[] = [];
+      for await (const key of await ingestion.storage.kv.datasets.keys(`${workspace}.>`)) {
+        keys.push(key);
+      }
+      const objects = (await ingestion.storage.files.list())
+        .filter((info) => !info.deleted && info.name.startsWith(`${workspace}.`))
+        .map((info) => info.name);
+      return { keys, objects };
+    },
+    eventsOf: (workspace: string) => events.filter((e) => e.message.workspaceId === workspace),
+    async stop() {
+      await subscription.stop();
+      await listener.close();
+      await ingestion.stop();
+      await server.stop();
+    },
+  };
+}
+
+/** Waits until a condition holds (events arrive asynchronously). */
+export async function eventually<T>(
+  probe: () => T | undefined | false,
+  timeoutMs = 5000,
+): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Lets in-flight events land before asserting that none arrived. */
+export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
