@@ -23,7 +23,7 @@ import {
   toBinary,
   type EventMessage,
   type Provisioned,
-} from '@mmm/platform';
+} from '../src';
 
 jest.setTimeout(30_000);
 

@@ -1,0 +1,254 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  connectNats,
+  createLogger,
+  startSubgraph,
+  testkit,
+  type Subgraph,
+  type SubgraphContext,
+} from '../src';
+
+jest.setTimeout(30_000);
+
+interface Ctx extends SubgraphContext {
+  greeting: string;
+}
+
+let server: testkit.NatsServer;
+let nc: NatsConnection;
+let subgraph: Subgraph;
+let extraReady = true;
+
+const typeDefs = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  type Dataset @key(fields: "id") { id: ID! name: String }
+  type Query {
+    whoami: String
+    dataset(id: ID!): Dataset
+    invalid: String
+    missing: String
+    forbidden: String
+    conflict: String
+    broken: String
+  }
+`;
+
+const resolvers = {
+  Query: {
+    whoami: (_: unknown, __: unknown, ctx: Ctx) =>
+      `${ctx.greeting} ${ctx.workspaceId} ${ctx.requestId}`,
+    dataset: (_: unknown, args: { id: string }) => ({ id: args.id, name: `set ${args.id}` }),
+    invalid: () => {
+      throw new ValidationError([
+        { row: 3, column: 'date', message: 'row 3: date "2024-13-01" is not a date' },
+        { field: 'kpiColumn', message: 'kpiColumn "sales" is not a column of the file' },
+      ]);
+    },
+    missing: () => {
+      throw new NotFoundError('model', 'm42');
+    },
+    forbidden: () => {
+      throw new ForbiddenError('workspace acme is not yours');
+    },
+    conflict: () => {
+      throw new ConflictError('a training job is already running for this dataset');
+    },
+    broken: () => {
+      throw new Error('connection to 10.0.0.5 refused: password=hunter2');
+    },
+  },
+  Dataset: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `set ${ref.id}` }),
+  },
+};
+
+// Loose on purpose: tests look at whatever the server sent.
+interface GraphQLBody {
+  data: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  errors: Array<{
+    message: string;
+    path?: string[];
+    extensions: Record<string, unknown>;
+  }>;
+}
+
+async function gql(query: string, headers: Record<string, string> = {}) {
+  const response = await fetch(subgraph.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as GraphQLBody,
+  };
+}
+
+async function waitForStatus(path: string, status: number, timeoutMs = 8000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    last = (await fetch(`http://127.0.0.1:${subgraph.port}${path}`)).status;
+    if (last === status) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${path} stayed ${last}, expected ${status}`);
+}
+
+beforeAll(async () => {
+  server = await testkit.startNatsServer({ jetstream: true });
+  nc = await connectNats({ NATS_URL: server.url });
+  subgraph = await startSubgraph<Ctx>({
+    name: 'subgraph-test',
+    typeDefs,
+    resolvers,
+    port: 0,
+    host: '127.0.0.1',
+    nats: nc,
+    defaultWorkspace: 'default',
+    readiness: { buckets: () => extraReady },
+    registerShutdown: false,
+    logger: createLogger('subgraph-test', { level: 'silent' }),
+    context: (base) => ({ ...base, greeting: 'hello' }),
+  });
+});
+
+afterAll(async () => {
+  await subgraph?.stop();
+  await nc?.close();
+  await server?.stop();
+});
+
+describe('startSubgraph over real HTTP', () => {
+  it('answers GraphQL with a context carrying the workspace and request id', async () => {
+    const res = await gql('{ whoami }', { 'x-workspace-id': 'acme', 'x-request-id': 'r-123' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ data: { whoami: 'hello acme r-123' } });
+    expect(res.headers.get('x-request-id')).toBe('r-123');
+  });
+
+  it('uses the default workspace and generates a request id when none is sent', async () => {
+    const res = await gql('{ whoami }');
+    expect(res.body.data.whoami).toMatch(/^hello default [0-9a-f-]{36}$/);
+  });
+
+  it('refuses a malformed workspace header with 400', async () => {
+    const res = await gql('{ whoami }', { 'x-workspace-id': 'a.b>' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('serves the federation SDL and resolves entities for the gateway', async () => {
+    const sdl = await gql('{ _service { sdl } }');
+    expect(sdl.body.data._service.sdl).toContain('type Dataset');
+    const entities = await gql(
+      '{ _entities(representations: [{ __typename: "Dataset", id: "d7" }]) { ... on Dataset { name } } }',
+    );
+    expect(entities.body.data._entities).toEqual([{ name: 'set d7' }]);
+  });
+
+  it('answers /healthz with 200 while the process lives', async () => {
+    const res = await fetch(`http://127.0.0.1:${subgraph.port}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', service: 'subgraph-test' });
+  });
+
+  it('answers /readyz with 200 only while NATS is connected and every check passes', async () => {
+    const ok = await fetch(`http://127.0.0.1:${subgraph.port}/readyz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ ready: true, checks: { nats: true, buckets: true } });
+
+    extraReady = false;
+    const notReady = await fetch(`http://127.0.0.1:${subgraph.port}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ ready: false, checks: { nats: true, buckets: false } });
+    extraReady = true;
+
+    server.process.kill('SIGKILL');
+    await waitForStatus('/readyz', 503);
+    await waitForStatus('/healthz', 200);
+    await server.restart();
+    await waitForStatus('/readyz', 200);
+  });
+
+  it('exposes default and per-resolver metrics on /metrics', async () => {
+    await gql('{ whoami }');
+    await gql('{ broken }');
+    const res = await fetch(`http://127.0.0.1:${subgraph.port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toMatch(
+      /graphql_resolver_duration_seconds_count\{[^}]*field="Query.whoami"[^}]*outcome="ok"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /graphql_resolver_calls_total\{[^}]*field="Query.broken"[^}]*outcome="error"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(/graphql_requests_total\{[^}]*outcome="error"/);
+    // Default field resolvers are not measured (keeps label sets small).
+    expect(text).not.toContain('field="Dataset.name"');
+  });
+
+  it('answers 404 on unknown paths', async () => {
+    expect((await fetch(`http://127.0.0.1:${subgraph.port}/nope`)).status).toBe(404);
+  });
+});
+
+describe('domain errors at the GraphQL edge', () => {
+  it('maps a ValidationError to BAD_USER_INPUT with every issue', async () => {
+    const { body } = await gql('{ invalid }');
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0].message).toBe('2 problems found in the input');
+    expect(body.errors[0].path).toEqual(['invalid']);
+    expect(body.errors[0].extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      issues: [
+        { row: 3, column: 'date', message: 'row 3: date "2024-13-01" is not a date' },
+        { field: 'kpiColumn', message: 'kpiColumn "sales" is not a column of the file' },
+      ],
+    });
+  });
+
+  it('maps NotFoundError, ForbiddenError and ConflictError to their codes', async () => {
+    const missing = (await gql('{ missing }')).body.errors[0];
+    expect(missing.message).toBe('model m42 was not found');
+    expect(missing.extensions).toEqual({ code: 'NOT_FOUND', kind: 'model', id: 'm42' });
+    const forbidden = (await gql('{ forbidden }')).body.errors[0];
+    expect(forbidden.extensions).toEqual({ code: 'FORBIDDEN' });
+    const conflict = (await gql('{ conflict }')).body.errors[0];
+    expect(conflict.extensions).toEqual({ code: 'CONFLICT' });
+    expect(conflict.message).toBe('a training job is already running for this dataset');
+  });
+
+  it('hides the message and stack of anything else behind INTERNAL_SERVER_ERROR', async () => {
+    const res = await gql('{ broken }');
+    expect(res.body.data).toEqual({ broken: null });
+    expect(res.body.errors).toEqual([
+      {
+        message: 'Internal server error',
+        locations: [{ line: 1, column: 3 }],
+        path: ['broken'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
+    const raw = JSON.stringify(res.body);
+    expect(raw).not.toContain('hunter2');
+    expect(raw).not.toContain('stacktrace');
+    expect(raw).not.toContain('.ts:');
+  });
+
+  it('keeps GraphQL validation errors readable', async () => {
+    const res = await gql('{ nosuchfield }');
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.body.errors[0].message).toContain('nosuchfield');
+    expect(res.body.errors[0].extensions.stacktrace).toBeUndefined();
+  });
+});
