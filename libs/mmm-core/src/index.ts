@@ -1,4 +1,5 @@
 export * from './transforms';
+export * from './design';
 export * from './ridge';
 export * from './metrics';
 export * from './candidate';

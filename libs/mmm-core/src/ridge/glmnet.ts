@@ -11,6 +11,7 @@ import type { RidgeSolution, RidgeSolveStats, RidgeSystem, InterceptSign } from 
  * Fortran/C++ `elnet1`, used for gaussian with fewer than 500 variables; Friedman, Hastie &
  * Tibshirani 2010, J. Stat. Softw. 33(1), section 2.2):
  * - standardised coordinates a_j = beta_j s_j / s_y, g_j = x_j'(y - X a) (weights 1/n),
+ *   with s_y the sd of y, or sqrt(mean(y^2)) when there is no intercept;
  *   xv_j = x_j'x_j (1 with an intercept, 1 + mean_j^2/s_j^2 without), limits cl / s_y * s_j;
  * - a full sweep over every variable in column order, updating every g; a variable whose
  *   coefficient moves joins the active set (in order of entry);
@@ -67,7 +68,8 @@ function elnet1(
 ): number {
   const { p, gram, cross, scaledMean: m, sd } = sys;
   const { c, g, xv, a, lo, hi, active, isActive, start } = ws;
-  const ys = stats.ySd;
+  // y's scale: its sd with an intercept, sqrt(mean(y^2)) without (glmnet's standard()).
+  const ys = withIntercept ? stats.ySd : Math.sqrt(stats.yMeanSquare);
   const dem = lambda / ys;
   for (let j = 0; j < p; j++) {
     a[j] = 0;
@@ -167,10 +169,10 @@ export function solveRidgeSystemGlmnet(
   const thr = opts.thresh ?? 1e-7;
   const maxit = opts.maxit ?? 100000;
   const { p, sd, scaledMean: m, beta } = sys;
-  const ys = stats.ySd;
   let withIntercept = intercept;
   out.interceptDropped = false;
   for (let pass = 0; pass < 2; pass++) {
+    const ys = withIntercept ? stats.ySd : Math.sqrt(stats.yMeanSquare);
     out.iterations = elnet1(sys, ws, stats, lambda, withIntercept, thr, maxit);
     // Back to u_j = s_j beta_j = ys a_j.
     let b0 = 0;

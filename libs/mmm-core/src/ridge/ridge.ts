@@ -14,8 +14,9 @@ import { BoxQpWorkspace, createBoxQpWorkspace, solveBoxQp } from './box-qp';
  * Internally the problem is written in standardised coordinates u_j = s_j beta_j:
  *   min 1/2 u'(C + (lambda/s_y) I)u - r'u,  C = Z'Z/n, r = Z'(y - ym)/n, Z = centred x / s.
  * If the intercept comes out negative and interceptSign is 'non_negative', Robyn refits
- * without an intercept (model_refit); glmnet then uses the uncentred x with the same s_j and
- * s_y, i.e. C + m m' and r + m ym with m_j = mean_j / s_j.
+ * without an intercept (model_refit); glmnet then uses the uncentred x with the same s_j
+ * (C + m m' and r + m ym with m_j = mean_j / s_j) but scales y by sqrt(mean(y^2)) instead
+ * of its sd, so the penalty becomes lambda / sqrt(mean(y^2)) (checked against glmnet 4.1-6).
  */
 export type InterceptSign = 'non_negative' | 'free';
 
@@ -91,10 +92,12 @@ export function solveRidgeSystem(
   out: RidgeSolution = { intercept: 0, interceptDropped: false, rssPerRow: 0, iterations: 0 },
 ): RidgeSolution {
   const { p, gram, cross, scaledMean: m, sd, a, b, lo, hi, u, beta } = sys;
-  const pen = stats.ySd > 0 ? lambda / stats.ySd : lambda;
   let withIntercept = intercept;
   out.interceptDropped = false;
   for (let pass = 0; pass < 2; pass++) {
+    // glmnet scales y by its sd with an intercept, by sqrt(mean(y^2)) without one.
+    const ys = withIntercept ? stats.ySd : Math.sqrt(stats.yMeanSquare);
+    const pen = ys > 0 ? lambda / ys : lambda;
     for (let i = 0; i < p; i++) {
       const ri = i * p;
       if (!(sd[i] > 0)) {
