@@ -65,14 +65,18 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   let stopping = false;
 
-  // Services and gateway first (they drain their NATS connections), nats-server last.
+  // The gateway first (no new requests), then the services (they drain their NATS
+  // connections), nats-server last.
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping...');
-    const [nats, ...rest] = children;
-    await Promise.all(rest.map((child) => stopChild(child)));
-    if (nats) await stopChild(nats);
+    const byName = (name: string) => children.filter((child) => child.name === name);
+    await Promise.all(byName('gateway').map((child) => stopChild(child)));
+    await Promise.all(
+      children.filter((c) => c.name !== 'gateway' && c.name !== 'nats').map((c) => stopChild(c)),
+    );
+    await Promise.all(byName('nats').map((child) => stopChild(child)));
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));

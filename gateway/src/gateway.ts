@@ -64,6 +64,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger: apolloLogger,
         // Clients get codes and messages, never stack traces.
         includeStacktraceInErrorResponses: false,
+        // Shutdown is the platform's (handleSignals): Apollo's own handler would re-raise the
+        // signal and kill the process before the other hooks ran.
+        stopOnTerminationSignals: false,
         plugins: [
           metrics.plugin,
           ApolloServerPluginDrainHttpServer({
