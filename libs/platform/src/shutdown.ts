@@ -65,7 +65,7 @@ export interface SignalOptions {
   exit?: (code: number) => void;
 }
 
-let installed = false;
+let installed: ((signal: NodeJS.Signals) => void) | undefined;
 
 /**
  * On SIGTERM or SIGINT: run the shutdown hooks, then exit 0 (1 when the
@@ -73,7 +73,6 @@ let installed = false;
  */
 export function handleSignals(options: SignalOptions = {}): void {
   if (installed) return;
-  installed = true;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const timeoutMs = options.timeoutMs ?? 10_000;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -88,6 +87,7 @@ export function handleSignals(options: SignalOptions = {}): void {
       exit(0);
     });
   };
+  installed = onSignal;
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 }
@@ -96,4 +96,9 @@ export function handleSignals(options: SignalOptions = {}): void {
 export function resetShutdownForTests(): void {
   hooks.length = 0;
   shuttingDown = undefined;
+  if (installed) {
+    process.off('SIGTERM', installed);
+    process.off('SIGINT', installed);
+    installed = undefined;
+  }
 }

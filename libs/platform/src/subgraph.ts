@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
@@ -129,8 +130,13 @@ export async function startSubgraph<C extends SubgraphContext>(
     ]),
     formatError,
     includeStacktraceInErrorResponses: false,
+    // The kit owns SIGTERM (onShutdown/handleSignals); Apollo's own handler
+    // would re-raise the signal and kill the process before hooks finish.
+    stopOnTerminationSignals: false,
     introspection: true,
     plugins: [
+      // Federated tracing (ftv1) is for Apollo Studio, which the platform does not use.
+      ApolloServerPluginInlineTraceDisabled(),
       resolverMetricsPlugin(
         metrics,
         measuredFields(options.resolvers as GraphQLResolverMap<never>),
