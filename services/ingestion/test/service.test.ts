@@ -398,3 +398,68 @@ describe('the service process', () => {
     expect(metrics).toContain('graphql_resolver_calls_total');
   });
 });
+
+describe('generateSyntheticDataset', () => {
+  const GENERATE = `
+    mutation ($input: SyntheticDatasetInput) {
+      generateSyntheticDataset(input: $input) {
+        dataset { id name periodCount channels { name spendColumn } controlColumns }
+        truth { seed noiseSd channels { channel spendColumn roas spend contribution theta alpha gamma } }
+      }
+    }`;
+
+  it('ingests a generated dataset like a file and returns the true ROAS per channel', async () => {
+    const ws = rig.workspace();
+    const result = await rig.gql<{
+      generateSyntheticDataset: {
+        dataset: { id: string; periodCount: number; channels: Array<{ name: string }> };
+        truth: {
+          seed: number;
+          channels: Array<{ channel: string; roas: number; spend: number; contribution: number }>;
+        };
+      };
+    }>(GENERATE, { input: { weeks: 60, channels: 2, seed: 5 } }, ws);
+    expect(result.errors).toBeUndefined();
+    const { dataset, truth } = result.data!.generateSyntheticDataset;
+    expect(dataset).toMatchObject({
+      name: 'Synthetic: 2 channels, 60 weeks, seed 5',
+      periodCount: 60,
+      channels: [
+        { name: 'tv', spendColumn: 'tv_spend' },
+        { name: 'radio', spendColumn: 'radio_spend' },
+      ],
+    });
+    expect(truth.seed).toBe(5);
+    expect(truth.channels.map((c) => c.channel)).toEqual(['tv', 'radio']);
+    for (const c of truth.channels) expect(c.contribution / c.spend).toBeCloseTo(c.roas, 6);
+    await eventually(() => rig.eventsOf(ws).length === 1);
+
+    const again = await rig.gql<typeof result.data>(
+      GENERATE,
+      { input: { weeks: 60, channels: 2, seed: 5 } },
+      ws,
+    );
+    expect(again.data!.generateSyntheticDataset.dataset.id).toBe(dataset.id);
+    await settle();
+    expect(rig.eventsOf(ws)).toHaveLength(1);
+  });
+
+  it('works with no input at all', async () => {
+    const ws = rig.workspace();
+    const result = await rig.gql<{
+      generateSyntheticDataset: { dataset: { periodCount: number } };
+    }>(GENERATE, {}, ws);
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.generateSyntheticDataset.dataset.periodCount).toBe(104);
+  });
+
+  it('refuses a bad request with BAD_USER_INPUT naming the field', async () => {
+    const ws = rig.workspace();
+    const result = await rig.gql(GENERATE, { input: { channels: 40 } }, ws);
+    expect(result.errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      issues: [{ field: 'channels', message: 'channels must be an integer from 1 to 12.' }],
+    });
+    expect(await rig.stored(ws)).toEqual({ keys: [], objects: [] });
+  });
+});
