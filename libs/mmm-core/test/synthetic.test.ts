@@ -1,0 +1,73 @@
+import { generateSyntheticDataset, syntheticRows, toCsv } from '../src';
+
+describe('synthetic dataset', () => {
+  test('the same seed gives the same table, another seed another', () => {
+    expect(toCsv(generateSyntheticDataset({ seed: 3 }))).toBe(
+      toCsv(generateSyntheticDataset({ seed: 3 })),
+    );
+    expect(toCsv(generateSyntheticDataset({ seed: 3 }))).not.toBe(
+      toCsv(generateSyntheticDataset({ seed: 4 })),
+    );
+  });
+
+  test('has weekly ISO dates, a KPI, 8 spend columns and 2 controls by default', () => {
+    const ds = generateSyntheticDataset();
+    expect(ds.dates).toHaveLength(156);
+    expect(ds.dates[0]).toBe('2022-01-03');
+    expect(ds.dates[1]).toBe('2022-01-10');
+    expect(ds.spendColumns).toHaveLength(8);
+    expect(ds.controlColumns).toEqual(['promo', 'price_index']);
+    expect(ds.columnOrder[0]).toBe('date');
+    expect(ds.columnOrder[1]).toBe('revenue');
+    for (const c of ds.spendColumns) expect(Math.min(...ds.columns[c])).toBeGreaterThanOrEqual(0);
+  });
+
+  test('true ROAS is total true contribution over total spend', () => {
+    const ds = generateSyntheticDataset({ seed: 9 });
+    for (const ch of ds.truth.channels) {
+      const spend = ds.columns[ch.spendColumn].reduce((a, b) => a + b, 0);
+      const contribution = ch.contribution.reduce((a, b) => a + b, 0);
+      expect(ch.totalSpend).toBeCloseTo(spend, 6);
+      expect(contribution / spend).toBeCloseTo(ch.roas, 10);
+    }
+  });
+
+  test('the KPI is the sum of its true parts plus noise (to the cent)', () => {
+    const ds = generateSyntheticDataset({ seed: 5, periods: 60 });
+    const { truth } = ds;
+    for (let t = 0; t < 60; t++) {
+      let v = ds.options.baseline + truth.trend[t] + truth.seasonality[t] + truth.noise[t];
+      for (const ch of truth.channels) v += ch.contribution[t];
+      for (const c of Object.values(truth.controls)) v += c.contribution[t];
+      expect(Math.abs(ds.columns.revenue[t] - v)).toBeLessThanOrEqual(0.006);
+    }
+  });
+
+  test('daily data, Weibull adstock and a custom channel list', () => {
+    const ds = generateSyntheticDataset({
+      frequency: 'daily',
+      periods: 10,
+      adstock: 'weibull_pdf',
+      channels: [{ name: 'tv', roas: 2, shape: 2, scale: 0.2 }],
+      controls: false,
+    });
+    expect(ds.dates[1]).toBe('2022-01-04');
+    expect(ds.spendColumns).toEqual(['tv_spend']);
+    expect(ds.truth.channels[0].shape).toBe(2);
+    expect(ds.truth.channels[0].roas).toBe(2);
+  });
+
+  test('CSV has a header and one line per period; rows carry ISO dates', () => {
+    const ds = generateSyntheticDataset({ periods: 3 });
+    const lines = toCsv(ds).trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe(ds.columnOrder.join(','));
+    expect(syntheticRows(ds)[2].date).toBe('2022-01-17');
+  });
+
+  test('rejects a period count that is not a positive integer', () => {
+    expect(() => generateSyntheticDataset({ periods: 0 })).toThrow(
+      'periods must be a positive integer, got 0',
+    );
+  });
+});
