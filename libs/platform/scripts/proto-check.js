@@ -7,10 +7,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const root = path.resolve(__dirname, '../../..');
+// The repository root; a test passes a scratch copy as the first argument.
+const root = path.resolve(process.argv[2] ?? path.resolve(__dirname, '../../..'));
 const committed = path.join(root, 'libs/platform/src/gen');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-proto-'));
-const buf = path.join(root, 'node_modules/.bin/buf');
+const buf = require.resolve('@bufbuild/buf/bin/buf');
 
 function listFiles(dir, base = dir) {
   if (!fs.existsSync(dir)) return [];
