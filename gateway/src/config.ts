@@ -1,8 +1,13 @@
 import path from 'node:path';
-import { loadConfig, type LogLevel } from '@mmm/platform';
+import { loadConfig, parseConfig, type Config, type LogLevel } from '@mmm/platform';
 import { z } from 'zod';
 
-const url = z.string().url('must be an http(s) URL such as http://127.0.0.1:4001/graphql');
+const URL_EXPECTED = 'must be an http(s) URL such as http://127.0.0.1:4001/graphql';
+// zod's url() accepts any scheme ("modeling:4002" parses): insist on http(s).
+const url = z
+  .string()
+  .url(URL_EXPECTED)
+  .regex(/^https?:\/\/[^/\s]+/, URL_EXPECTED);
 
 /** The gateway's own variables, on top of the platform's (PORT, LOG_LEVEL, DEFAULT_WORKSPACE...). */
 const gatewayVariables = {
@@ -34,9 +39,9 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
 }
 
-/** Reads the environment once; a wrong variable stops the process with one line naming it. */
-export function gatewayConfig(): GatewayConfig {
-  const env = loadConfig(gatewayVariables);
+type GatewayEnv = Config<typeof gatewayVariables>;
+
+function fromEnv(env: GatewayEnv): GatewayConfig {
   const overrides: Record<string, string | undefined> = {
     ingestion: env.INGESTION_URL,
     modeling: env.MODELING_URL,
@@ -59,4 +64,14 @@ export function gatewayConfig(): GatewayConfig {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     subgraphUrls,
   };
+}
+
+/** Parses an environment; throws the platform's ConfigError naming the first wrong variable. */
+export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  return fromEnv(parseConfig(env, gatewayVariables));
+}
+
+/** Reads the environment once; a wrong variable stops the process with one line naming it. */
+export function gatewayConfig(): GatewayConfig {
+  return fromEnv(loadConfig(gatewayVariables));
 }

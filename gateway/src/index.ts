@@ -1,3 +1,4 @@
+export * from './config';
 export * from './context';
 export * from './gateway';
 export * from './metrics';

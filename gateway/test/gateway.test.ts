@@ -28,12 +28,59 @@ describe('the committed supergraph', () => {
   });
 });
 
-// A real subgraph that answers with the headers it received, to see what the gateway forwards.
+// A real subgraph that answers with the headers it received, to see what the gateway forwards,
+// and that can take its time, to see what a stop does to a request in flight.
 const callerTypeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Caller { requestId: String, workspaceId: String, traceparent: String }
-  type Query { caller: Caller! }
+  type Query { caller: Caller!, slow(ms: Int!): Int! }
 `);
+
+async function startCallerSubgraph() {
+  const quiet = () => undefined;
+  const subgraph = new ApolloServer({
+    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    schema: buildSubgraphSchema({
+      typeDefs: callerTypeDefs,
+      resolvers: {
+        Query: {
+          caller: (_: unknown, __: unknown, ctx: unknown) => {
+            const { headers } = ctx as { headers: Record<string, string | undefined> };
+            return {
+              requestId: headers['x-request-id'],
+              workspaceId: headers['x-workspace-id'],
+              traceparent: headers['traceparent'],
+            };
+          },
+          slow: async (_: unknown, args: { ms: number }) => {
+            await new Promise((r) => setTimeout(r, args.ms));
+            return args.ms;
+          },
+        },
+      },
+    }),
+  });
+  const { url } = await startStandaloneServer(subgraph, {
+    listen: { port: 0, host: '127.0.0.1' },
+    context: async ({ req }) => ({ headers: req.headers }),
+  });
+  return { url, stop: () => subgraph.stop() };
+}
+
+/** A gateway over the caller subgraph, whose supergraph URL only the override makes reachable. */
+function gatewayOver(subgraphUrl: string, maxBodyBytes?: number): Gateway {
+  const composed = composeServices([
+    { name: 'callers', url: 'http://127.0.0.1:9/graphql', typeDefs: callerTypeDefs },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+  return createGateway({
+    supergraphSdl: composed.supergraphSdl,
+    subgraphUrls: { callers: subgraphUrl },
+    defaultWorkspace: 'default',
+    maxBodyBytes,
+    logger: createLogger('gateway-test', { level: 'silent' }),
+  });
+}
 
 /** The value of the series of `name` with these operation and outcome labels. */
 function sample(
@@ -55,45 +102,15 @@ function sample(
 
 describe('the gateway', () => {
   let telemetry: Telemetry;
-  let subgraph: ApolloServer<{ headers: Record<string, string | string[] | undefined> }>;
+  let subgraph: { url: string; stop(): Promise<void> };
   let gateway: Gateway;
   let url: string;
   const base = () => url.replace(/\/graphql$/, '');
 
   beforeAll(async () => {
     telemetry = startTelemetry('gateway-test');
-    subgraph = new ApolloServer({
-      schema: buildSubgraphSchema({
-        typeDefs: callerTypeDefs,
-        resolvers: {
-          Query: {
-            caller: (_: unknown, __: unknown, ctx: unknown) => {
-              const { headers } = ctx as { headers: Record<string, string | undefined> };
-              return {
-                requestId: headers['x-request-id'],
-                workspaceId: headers['x-workspace-id'],
-                traceparent: headers['traceparent'],
-              };
-            },
-          },
-        },
-      }),
-    });
-    const { url: subgraphUrl } = await startStandaloneServer(subgraph, {
-      listen: { port: 0, host: '127.0.0.1' },
-      context: async ({ req }) => ({ headers: req.headers }),
-    });
-    // The supergraph names a port nobody listens on: queries only work through the override.
-    const composed = composeServices([
-      { name: 'callers', url: 'http://127.0.0.1:9/graphql', typeDefs: callerTypeDefs },
-    ]);
-    if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
-    gateway = createGateway({
-      supergraphSdl: composed.supergraphSdl,
-      subgraphUrls: { callers: subgraphUrl },
-      defaultWorkspace: 'default',
-      logger: createLogger('gateway-test', { level: 'silent' }),
-    });
+    subgraph = await startCallerSubgraph();
+    gateway = gatewayOver(subgraph.url, 64 * 1024);
     url = await gateway.start(0, '127.0.0.1');
   });
 
@@ -172,5 +189,35 @@ describe('the gateway', () => {
 
   it('answers an unknown path with 404', async () => {
     expect((await fetch(`${base()}/nope`)).status).toBe(404);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const res = await post({}, `{ caller { requestId } } # ${'x'.repeat(70 * 1024)}`);
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('stopping the gateway', () => {
+  it('lets a request in flight finish, then refuses new connections', async () => {
+    const subgraph = await startCallerSubgraph();
+    const gateway = gatewayOver(subgraph.url);
+    try {
+      const url = await gateway.start(0, '127.0.0.1');
+      const inFlight = fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ slow(ms: 300) }' }),
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const stopped = gateway.stop();
+      expect(gateway.isReady()).toBe(false);
+      const res = await inFlight;
+      expect(await res.json()).toEqual({ data: { slow: 300 } });
+      await stopped;
+      await expect(fetch(url.replace(/\/graphql$/, '/healthz'))).rejects.toThrow();
+    } finally {
+      await gateway.stop();
+      await subgraph.stop();
+    }
   });
 });
