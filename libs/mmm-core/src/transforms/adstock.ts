@@ -67,7 +67,8 @@ export interface WeibullOptions {
 
 /**
  * Weibull adstock weights w[0..len-1], written into `out` (length >= windowLength); returns
- * the number of weights used (maxLag + 1), or 0 when the adstock is the identity
+ * the number of weights to use (at most maxLag + 1; trailing weights below 1e-20 are dropped
+ * because they cannot change a double-precision sum), or 0 when the adstock is the identity
  * (shape = 0 or scale = 0, as Robyn).
  *
  * CDF: w[0] = 1, w[k] = prod_{i=1..k} (1 - F(i; shape, L)) with F the Weibull CDF and
