@@ -4,3 +4,6 @@ export * from './ridge';
 export * from './metrics';
 export * from './candidate';
 export * from './synthetic';
+export * from './search';
+export * from './model';
+export * from './outputs';

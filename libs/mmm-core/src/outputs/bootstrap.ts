@@ -21,6 +21,12 @@ export interface BootstrapOptions {
   kpiType?: KpiType;
 }
 
+/**
+ * A bootstrap interval centred on the point estimate: lower/upper = estimate + (bootstrap
+ * quantile - bootstrap median). Refitting a ridge on fitted + residuals shrinks once more,
+ * so the raw bootstrap distribution sits below the estimate; centring keeps its spread and
+ * removes that shift. `median` is the raw bootstrap median, for reference.
+ */
 export interface Interval {
   lower: number;
   median: number;
@@ -98,12 +104,13 @@ export function bootstrapIntervals(
 
   const lowP = (1 - level) / 2;
   const highP = 1 - lowP;
-  const interval = (values: Float64Array): Interval => {
+  const interval = (values: Float64Array, estimate: number): Interval => {
     const sorted = Float64Array.from(values).sort();
+    const median = quantile(sorted, 0.5);
     return {
-      lower: quantile(sorted, lowP),
-      median: quantile(sorted, 0.5),
-      upper: quantile(sorted, highP),
+      lower: Math.max(0, estimate + quantile(sorted, lowP) - median),
+      median,
+      upper: estimate + quantile(sorted, highP) - median,
     };
   };
   return {
@@ -114,15 +121,21 @@ export function bootstrapIntervals(
     channels: context.channelNames.map((name, c) => {
       const k = paidIndex.get(c);
       const spend = k === undefined ? 0 : context.paidSpend[k];
-      const contribution = interval(contributions[c]);
+      const estimate = result.coefficients[nF + c] * columnSums[c];
+      const contribution = interval(contributions[c], estimate);
       const paid = k !== undefined && spend > 0;
-      const roas = paid ? interval(contributions[c].map((v) => v / spend)) : null;
+      const roas = paid
+        ? interval(
+            contributions[c].map((v) => v / spend),
+            estimate / spend,
+          )
+        : null;
       // CPA = spend / contribution is decreasing in contribution: the bounds swap.
       const cpa =
         paid && contribution.lower > 0
           ? {
               lower: spend / contribution.upper,
-              median: spend / contribution.median,
+              median: contribution.median > 0 ? spend / contribution.median : Infinity,
               upper: spend / contribution.lower,
             }
           : null;

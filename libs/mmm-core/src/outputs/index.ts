@@ -1,2 +1,3 @@
 export * from './fitted-model';
 export * from './bootstrap';
+export * from './fit-media-mix';

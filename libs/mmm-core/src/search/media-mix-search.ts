@@ -18,6 +18,7 @@ import {
   serialEvaluator,
   type PooledEvaluator,
 } from './evaluator';
+import { kneeIndex } from './nsga2';
 import { runNsga2, type SearchProgress } from './nsga2-search';
 import {
   createMediaMixObjectives,
@@ -37,7 +38,34 @@ export interface MediaMixSearchOptions {
   /** Worker threads; 0 evaluates in the calling thread. Default: every core. */
   workers?: number;
   liftTests?: LiftTest[];
+  /** How the model is chosen on the Pareto front; see chooseOnFront. Default 'knee'. */
+  selection?: FrontSelection;
   onProgress?: (progress: SearchProgress) => void;
+}
+
+/**
+ * - 'knee': the front member closest to the utopia point on min-max normalised objectives
+ *   (Robyn's errors_scores with equal weights, R/R/clusters.R).
+ * - 'best-fit': the member with the lowest NRMSE (the fit alone decides; DECOMP.RSSD, which
+ *   pulls effect shares towards spend shares, then only breaks ties).
+ * - { nrmseTolerance: t }: the knee among members whose NRMSE is within (1 + t) of the best.
+ */
+export type FrontSelection = 'knee' | 'best-fit' | { nrmseTolerance: number };
+
+/** The chosen candidate index on a front (objective 0 is NRMSE). */
+export function chooseOnFront(
+  objectives: Float64Array,
+  objectiveCount: number,
+  front: readonly number[],
+  selection: FrontSelection = 'knee',
+): number {
+  if (front.length === 0) return -1;
+  if (selection === 'knee') return kneeIndex(objectives, objectiveCount, front);
+  let best = Infinity;
+  for (const i of front) best = Math.min(best, objectives[i * objectiveCount]);
+  const tolerance = selection === 'best-fit' ? 0 : Math.max(0, selection.nrmseTolerance);
+  const near = front.filter((i) => objectives[i * objectiveCount] <= best * (1 + tolerance));
+  return kneeIndex(objectives, objectiveCount, near);
 }
 
 export interface MediaMixSearchResult {
@@ -52,8 +80,9 @@ export interface MediaMixSearchResult {
   count: number;
   /** Candidate indices on the Pareto front over all trials. */
   paretoFront: number[];
-  /** The knee of the front (see nsga2.ts kneeIndex). */
+  /** The chosen front member (see MediaMixSearchOptions.selection). */
   chosen: number;
+  selection: FrontSelection;
   chosenParameters: Float64Array;
   /** The chosen candidate re-evaluated: coefficients, shares, inflexions. */
   chosenResult: CandidateResult;
@@ -121,7 +150,14 @@ export async function searchMediaMix(
       onProgress: options.onProgress,
     });
     const d = context.layout.size;
-    const chosenParameters = result.genomes.slice(result.chosen * d, result.chosen * d + d);
+    const selection = options.selection ?? 'knee';
+    const chosen = chooseOnFront(
+      result.objectives,
+      result.objectiveCount,
+      result.paretoFront,
+      selection,
+    );
+    const chosenParameters = result.genomes.slice(chosen * d, chosen * d + d);
     const chosenResult = copyCandidateResult(
       createCandidateEvaluator(context).evaluate(chosenParameters),
     );
@@ -135,7 +171,8 @@ export async function searchMediaMix(
       trial: result.trial,
       count,
       paretoFront: result.paretoFront,
-      chosen: result.chosen,
+      chosen,
+      selection,
       chosenParameters,
       chosenResult,
       settings: {

@@ -104,10 +104,10 @@ describe('fitted model outputs', () => {
     expect(intervals.blockLength).toBe(Math.round(Math.cbrt(rows - holdout)));
     for (const c of outputs.channels) {
       const i = intervals.channels.find((x) => x.name === c.name)!;
-      expect(i.roas!.lower).toBeLessThanOrEqual(i.roas!.median);
-      expect(i.roas!.median).toBeLessThanOrEqual(i.roas!.upper);
-      expect(c.roas!).toBeGreaterThan(i.roas!.lower * 0.9);
-      expect(c.roas!).toBeLessThan(i.roas!.upper * 1.1);
+      expect(i.roas!.lower).toBeLessThanOrEqual(c.roas!);
+      expect(c.roas!).toBeLessThanOrEqual(i.roas!.upper);
+      expect(i.roas!.upper - i.roas!.lower).toBeGreaterThan(0);
+      expect(i.cpa!.lower).toBeCloseTo(c.spend / i.contribution.upper, 9);
     }
     const again = buildFittedModel(trainInput, truth, { bootstrap: { samples: 60, seed: 4 } });
     expect(again.intervals).toEqual(intervals);

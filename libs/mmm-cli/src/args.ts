@@ -1,0 +1,162 @@
+/**
+ * Flags of `mmm fit`, parsed and checked once into fully defaulted options; every problem
+ * is a UsageError with one line that names the flag.
+ */
+import { UsageError } from './errors';
+
+export type AdstockFlag = 'geometric' | 'weibull_cdf' | 'weibull_pdf';
+
+export interface FitArgs {
+  data: string;
+  date: string;
+  kpi: string;
+  kpiType: 'revenue' | 'conversions';
+  spend: string[];
+  controls: string[];
+  organic: string[];
+  adstock: AdstockFlag;
+  iterations: number;
+  trials: number;
+  seed: number;
+  holdout: number;
+  /** Worker threads; 0 = evaluate in the main thread. Default: every core. */
+  workers: number | undefined;
+  bootstrap: number;
+  select: 'knee' | 'best-fit';
+  out: string | undefined;
+  json: boolean;
+}
+
+export const FIT_USAGE = `usage: mmm fit --data file.csv --date date --kpi revenue --spend a,b,c
+  [--controls x,y] [--organic z] [--adstock geometric|weibull_cdf|weibull_pdf]
+  [--kpi-type revenue|conversions] [--iterations N] [--trials T] [--seed S] [--holdout W]
+  [--workers K] [--bootstrap B] [--select knee|best-fit] [--out model.json] [--json]`;
+
+const VALUE_FLAGS = new Set([
+  'data',
+  'date',
+  'kpi',
+  'kpi-type',
+  'spend',
+  'controls',
+  'organic',
+  'adstock',
+  'iterations',
+  'trials',
+  'seed',
+  'holdout',
+  'workers',
+  'bootstrap',
+  'select',
+  'out',
+]);
+const BOOLEAN_FLAGS = new Set(['json', 'help']);
+
+export function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, 'true');
+      continue;
+    }
+    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
+    if (flags.has(name)) throw new UsageError(`--${name} given twice`);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+    if (value === undefined || value.trim() === '') {
+      throw new UsageError(`--${name} needs a value`);
+    }
+    flags.set(name, value.trim());
+  }
+  return flags;
+}
+
+function list(value: string | undefined, flag: string): string[] {
+  if (value === undefined) return [];
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`--${flag} has an empty column name`);
+  return items;
+}
+
+function integer(
+  flags: Map<string, string>,
+  flag: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const raw = flags.get(flag);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new UsageError(`--${flag} must be an integer, got '${raw}'`);
+  const v = Number(raw);
+  if (v < min || v > max) {
+    throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${v}`);
+  }
+  return v;
+}
+
+export function parseFitArgs(argv: readonly string[]): FitArgs {
+  const flags = parseFlags(argv);
+  for (const required of ['data', 'date', 'kpi', 'spend']) {
+    if (!flags.has(required)) throw new UsageError(`--${required} is required`);
+  }
+  const adstock = flags.get('adstock') ?? 'geometric';
+  if (adstock !== 'geometric' && adstock !== 'weibull_cdf' && adstock !== 'weibull_pdf') {
+    throw new UsageError(
+      `--adstock must be geometric, weibull_cdf or weibull_pdf, got '${adstock}'`,
+    );
+  }
+  const kpiType = flags.get('kpi-type') ?? 'revenue';
+  if (kpiType !== 'revenue' && kpiType !== 'conversions') {
+    throw new UsageError(`--kpi-type must be revenue or conversions, got '${kpiType}'`);
+  }
+  const select = flags.get('select') ?? 'knee';
+  if (select !== 'knee' && select !== 'best-fit') {
+    throw new UsageError(`--select must be knee or best-fit, got '${select}'`);
+  }
+  const spend = list(flags.get('spend'), 'spend');
+  const controls = list(flags.get('controls'), 'controls');
+  const organic = list(flags.get('organic'), 'organic');
+  const kpi = flags.get('kpi') as string;
+  const date = flags.get('date') as string;
+  const seen = new Map<string, string>([
+    [date, '--date'],
+    [kpi, '--kpi'],
+  ]);
+  for (const [flag, names] of [
+    ['--spend', spend],
+    ['--controls', controls],
+    ['--organic', organic],
+  ] as const) {
+    for (const name of names) {
+      const other = seen.get(name);
+      if (other) throw new UsageError(`column '${name}' is given to both ${other} and ${flag}`);
+      seen.set(name, flag);
+    }
+  }
+  return {
+    data: flags.get('data') as string,
+    date,
+    kpi,
+    kpiType,
+    spend,
+    controls,
+    organic,
+    adstock,
+    iterations: integer(flags, 'iterations', 2000, 10, 1_000_000),
+    trials: integer(flags, 'trials', 5, 1, 1000),
+    seed: integer(flags, 'seed', 1, 0, 2 ** 31 - 1),
+    holdout: integer(flags, 'holdout', 0, 0),
+    workers: flags.has('workers') ? integer(flags, 'workers', 0, 0, 1024) : undefined,
+    bootstrap: integer(flags, 'bootstrap', 0, 0, 10_000),
+    select,
+    out: flags.get('out'),
+    json: flags.has('json'),
+  };
+}

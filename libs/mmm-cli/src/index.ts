@@ -1,0 +1,5 @@
+export * from './cli';
+export * from './args';
+export * from './csv';
+export * from './errors';
+export * from './fit';

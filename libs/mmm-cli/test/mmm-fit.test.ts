@@ -1,0 +1,233 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateSyntheticDataset, parseModel, predict } from '@mmm/core';
+
+// The compiled bin, as an analyst runs it (tests run after `tsc --build`).
+const bin = path.resolve(__dirname, '../dist/src/main.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmm-cli-'));
+
+function writeCsv(name: string, header: string[], rows: (string | number)[][]): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, [header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n');
+  return file;
+}
+
+function mmm(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ds = generateSyntheticDataset({ seed: 3, periods: 104, channels: 4 });
+const header = ds.columnOrder;
+const rows = ds.dates.map((date, t) => [date, ...header.slice(1).map((c) => ds.columns[c][t])]);
+const data = writeCsv('weekly.csv', header, rows);
+const spend = ds.spendColumns.join(',');
+const small = ['--iterations', '200', '--trials', '2', '--seed', '7'];
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('mmm fit', () => {
+  it('fits a model, prints a summary and writes a model that predicts', () => {
+    const out = path.join(dir, 'model.json');
+    const r = mmm(
+      'fit',
+      '--data',
+      data,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--controls',
+      'promo,price_index',
+      '--holdout',
+      '8',
+      '--out',
+      out,
+      ...small,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('104 weekly periods (2022-01-03 .. ');
+    expect(r.stdout).toContain('NSGA-II 200 x 2 = 400 candidates');
+    expect(r.stdout).toMatch(/fit: R2 0\.\d{3}, adjusted R2/);
+    expect(r.stdout).toMatch(/holdout \(8 periods\): R2 -?\d/);
+    for (const name of ds.spendColumns) expect(r.stdout).toMatch(new RegExp(`^${name} `, 'm'));
+    const model = parseModel(fs.readFileSync(out, 'utf8'));
+    expect(model.periods).toMatchObject({ count: 104, trainEnd: 96, periodDays: 7 });
+    expect(model.channels.map((c) => c.name)).toEqual(ds.spendColumns);
+    expect(predict(model)).toHaveLength(104);
+  });
+
+  it('prints the summary as JSON, reproducibly for a seed, on any number of workers', () => {
+    const args = [
+      'fit',
+      '--data',
+      data,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--json',
+      ...small,
+    ];
+    const a = mmm(...args, '--workers', '0');
+    const b = mmm(...args, '--workers', '2');
+    expect(a.code).toBe(0);
+    const sa = JSON.parse(a.stdout);
+    const sb = JSON.parse(b.stdout);
+    expect(sa.channels).toHaveLength(4);
+    expect(sa.metrics.nrmse).toBeGreaterThan(0);
+    expect(sa.channels[0].roas).toBeGreaterThanOrEqual(0);
+    expect(sb.channels).toEqual(sa.channels);
+    expect(sb.metrics).toEqual(sa.metrics);
+    expect(sa.search).toMatchObject({
+      iterations: 200,
+      trials: 2,
+      seed: 7,
+      candidates: 400,
+      workers: 0,
+    });
+    expect(sb.search.workers).toBe(2);
+  });
+
+  it('reports CPA for a conversions KPI and bootstrap intervals on request', () => {
+    const r = mmm(
+      'fit',
+      '--data',
+      data,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--kpi-type',
+      'conversions',
+      '--bootstrap',
+      '20',
+      '--adstock',
+      'weibull_cdf',
+      '--json',
+      ...small,
+    );
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.kpiType).toBe('conversions');
+    const withEffect = s.channels.find((c: { contribution: number }) => c.contribution > 0);
+    expect(withEffect.cpa).toBeCloseTo(withEffect.spend / withEffect.contribution, 6);
+    expect(withEffect.roasInterval).toHaveLength(2);
+  });
+});
+
+describe('mmm fit errors', () => {
+  const base = ['fit', '--date', 'date', '--kpi', 'revenue', '--spend', 'a,b'];
+  const bad = (name: string, lines: string[]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    return file;
+  };
+  const good = ['date,revenue,a,b', '2024-01-01,10,1,2', '2024-01-08,11,1,3', '2024-01-15,12,2,2'];
+
+  it.each([
+    [['fit', '--date', 'date'], '--data is required'],
+    [
+      [...base, '--data', '/nonexistent/x.csv'],
+      'cannot read --data /nonexistent/x.csv: no such file',
+    ],
+    [[...base, '--data', 'f.csv', '--colour', 'red'], 'unknown flag --colour'],
+    [
+      [...base, '--data', 'f.csv', '--iterations', 'many'],
+      "--iterations must be an integer, got 'many'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--adstock', 'linear'],
+      "--adstock must be geometric, weibull_cdf or weibull_pdf, got 'linear'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--controls', 'a'],
+      "column 'a' is given to both --spend and --controls",
+    ],
+  ])('rejects bad flags with one line and exit code 2 (%#)', (args, message) => {
+    const r = mmm(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`mmm fit: ${message}\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    [
+      'missing-column.csv',
+      ['date,revenue,a', '2024-01-01,10,1'],
+      "--spend column 'b' not found (columns: date, revenue, a)",
+    ],
+    [
+      'not-number.csv',
+      [...good.slice(0, 2), '2024-01-08,11,x,3'],
+      "line 3, column 'a': 'x' is not a number",
+    ],
+    [
+      'negative.csv',
+      [...good.slice(0, 2), '2024-01-08,11,-1,3'],
+      "line 3, column 'a': spend -1 is negative",
+    ],
+    [
+      'empty-cell.csv',
+      [...good.slice(0, 2), '2024-01-08,,1,3'],
+      "line 3, column 'revenue': is empty",
+    ],
+    [
+      'bad-date.csv',
+      [good[0], '2024-13-01,10,1,2'],
+      "line 2, column 'date': '2024-13-01' is not a date (YYYY-MM-DD)",
+    ],
+    [
+      'gap.csv',
+      [...good, '2024-02-05,11,1,3'],
+      "line 5, column 'date': gap of 21 days after 2024-01-15, expected 7 (periods must be equally spaced)",
+    ],
+    [
+      'unsorted.csv',
+      [good[0], good[2], good[1]],
+      "line 3, column 'date': 2024-01-01 is not after 2024-01-08 (rows must be sorted, without duplicates)",
+    ],
+    ['ragged.csv', [...good.slice(0, 2), '2024-01-08,11,1'], 'line 3: 3 fields, the header has 4'],
+    ['header-only.csv', [good[0]], 'no data rows after the header'],
+  ])('rejects a bad file %s with one line naming the place', (name, lines, message) => {
+    const file = bad(name, lines);
+    const r = mmm(...base, '--data', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`mmm fit: ${file}: ${message}\n`);
+  });
+
+  it('rejects a holdout that leaves too few training periods', () => {
+    const r = mmm(
+      'fit',
+      '--data',
+      data,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--holdout',
+      '100',
+      ...small,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('holdout of 100 periods leaves 4 training periods');
+  });
+
+  it('names an unknown command', () => {
+    const r = mmm('predict');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mmm: unknown command 'predict' (commands: fit)\n");
+  });
+});

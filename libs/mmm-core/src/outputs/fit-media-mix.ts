@@ -1,0 +1,84 @@
+/**
+ * The whole fit of a media mix model from a table: baseline design (design/), NSGA-II search
+ * of the hyperparameters on the training rows (search/), refit of the chosen candidate and
+ * its outputs (fitted-model.ts). This is what the CLI and the modeling service call.
+ */
+import type { CandidateContextInput } from '../candidate';
+import { mediaMixInput, type MediaMixTableSpec } from '../design';
+import type { KpiType } from '../model/model';
+import { searchMediaMix, type MediaMixSearchOptions, type MediaMixSearchResult } from '../search';
+import { buildFittedModel, type FitOutputs } from './fitted-model';
+
+export interface FitMediaMixOptions extends MediaMixSearchOptions {
+  adstock?: CandidateContextInput['adstock'];
+  /** Last periods kept out of the fit (train/holdout split by time). Default 0. */
+  holdout?: number;
+  kpiName?: string;
+  kpiType?: KpiType;
+  /** Block-bootstrap refits for intervals (0 = none, default). */
+  bootstrapSamples?: number;
+  responseMultipliers?: number[];
+  /** Extra ridge and transform options (intercept sign, RSSD zero penalty, ...). */
+  context?: Omit<CandidateContextInput, 'kpi' | 'baseline' | 'channels' | 'window' | 'adstock'>;
+}
+
+export interface FitMediaMixResult extends FitOutputs {
+  search: Omit<MediaMixSearchResult, 'chosenResult'>;
+}
+
+export async function fitMediaMix(
+  table: MediaMixTableSpec,
+  options: FitMediaMixOptions = {},
+): Promise<FitMediaMixResult> {
+  const rows = table.kpi.length;
+  const holdout = Math.trunc(options.holdout ?? 0);
+  if (!(holdout >= 0 && rows - holdout >= 8)) {
+    throw new RangeError(
+      `holdout of ${holdout} periods leaves ${rows - holdout} training periods; at least 8 are needed`,
+    );
+  }
+  const { design, ...input } = mediaMixInput(table, {
+    ...options.context,
+    adstock: options.adstock ?? 'geometric',
+    window: { start: 0, end: rows - holdout },
+  });
+  if (options.liftTests?.some((test) => test.end >= rows - holdout)) {
+    throw new RangeError('lift tests must lie in the training periods, before the holdout');
+  }
+  const search = await searchMediaMix(input, options);
+  const baselineGroups = Object.fromEntries(
+    design.names.map((name, j) => [name, design.groups[j]]),
+  );
+  const outputs = buildFittedModel(input, search.chosenParameters, {
+    kpiName: options.kpiName,
+    kpiType: options.kpiType,
+    dates: table.dates.slice(),
+    periodDays: design.frequency === 'weekly' ? 7 : 1,
+    baselineGroups,
+    responseMultipliers: options.responseMultipliers,
+    bootstrap:
+      options.bootstrapSamples && options.bootstrapSamples > 0
+        ? { samples: options.bootstrapSamples, seed: options.seed ?? 1 }
+        : undefined,
+    provenance: {
+      algorithm: 'NSGA-II (Deb et al. 2002)',
+      ...search.settings,
+      candidates: search.count,
+      paretoFrontSize: search.paretoFront.length,
+      selection: search.selection,
+      objectives: Object.fromEntries(
+        search.objectiveNames.map((name, k) => [
+          name,
+          search.objectives[search.chosen * search.objectiveNames.length + k],
+        ]),
+      ),
+      hyperparameters: Object.fromEntries(
+        search.layout.names.map((name, j) => [name, search.chosenParameters[j]]),
+      ),
+    },
+  });
+  // The chosen candidate's raw evaluator result is superseded by the outputs above.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { chosenResult: _chosen, ...searchSummary } = search;
+  return { ...outputs, search: searchSummary };
+}
