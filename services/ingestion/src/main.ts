@@ -8,6 +8,8 @@ async function main(): Promise<void> {
   const config = readConfig();
   setDefaultLogLevel(config.LOG_LEVEL);
   const logger = createLogger(config.SERVICE_NAME ?? SERVICE_NAME);
+  // Before anything starts, so a signal during start-up still runs the hooks registered so far.
+  handleSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   const ingestion = await startIngestion({
     config,
     port: config.PORT ?? DEFAULT_PORT,
@@ -15,9 +17,9 @@ async function main(): Promise<void> {
     logger,
     registerShutdown: true,
   });
-  onShutdown('nats', () => ingestion.nc.drain(), 'nats');
+  // The HTTP server stops first (its own hook); then the KV watch and the NATS drain.
+  onShutdown('nats', () => ingestion.stop(), 'nats');
   onShutdown('telemetry', () => telemetry.shutdown(), 'telemetry');
-  handleSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
 }
 
 main().catch((error: unknown) => {

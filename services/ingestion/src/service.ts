@@ -10,6 +10,7 @@ import {
   type Provisioned,
   type Subgraph,
 } from '@mmm/platform';
+import { watchDatasetIndex } from './dataset-index';
 import { createDatasetCatalog, type DatasetCatalog } from './domain/catalog';
 import type { SyntheticSource } from './domain/synthetic';
 import { natsAnnouncer } from './events';
@@ -44,7 +45,9 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
   const logger = options.logger ?? createLogger(SERVICE_NAME);
   const nc = await connectNats({ NATS_URL: options.config.NATS_URL, name: SERVICE_NAME, logger });
   const storage = await provisionJetStream(nc, { replicas: options.config.NATS_REPLICAS });
+  const index = await watchDatasetIndex(storage.kv.datasets, logger);
   const catalog = createDatasetCatalog({
+    index,
     stores: (workspaceId) => {
       const scoped = workspaceStorage({ kv: storage.kv, files: storage.files }, workspaceId);
       return { metadata: scoped.kv.datasets, files: scoped.files };
@@ -73,6 +76,7 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
     stop: () => {
       stopped ??= (async () => {
         await subgraph.stop();
+        await index.stop();
         await nc.drain();
       })();
       return stopped;

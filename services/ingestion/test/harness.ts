@@ -115,12 +115,12 @@ export async function startRig(synthetic: SyntheticSource = coreSyntheticSource(
 
 /** Waits until a condition holds (events arrive asynchronously). */
 export async function eventually<T>(
-  probe: () => T | undefined | false,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 5000,
 ): Promise<T> {
   const started = Date.now();
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -82,9 +82,19 @@ export interface IngestOutcome {
   created: boolean;
 }
 
+/** Dataset metadata kept in memory (src/dataset-index.ts watches KV for it). */
+export interface DatasetIndex {
+  /** Every record of a workspace, tombstones included; null when the index cannot answer. */
+  list(workspaceId: string): DatasetRecord[] | null;
+  /** A record this process has just written at this KV revision. */
+  note(record: DatasetRecord, revision: number): void;
+}
+
 export interface CatalogDeps {
   stores(workspaceId: string): WorkspaceStores;
   announcer: DatasetAnnouncer;
+  /** Answers `list` from memory when given. */
+  index?: DatasetIndex;
   logger?: Logger;
   now?: () => Date;
   /** Tables read back are immutable; this many stay in memory. */
@@ -148,7 +158,10 @@ export function createDatasetCatalog(deps: CatalogDeps) {
     else return record;
     const done: DatasetRecord = { ...record, pendingEvent: null };
     try {
-      await stores.metadata.put(KINDS.dataset, record.id, done, { expectRevision: entry.revision });
+      const revision = await stores.metadata.put(KINDS.dataset, record.id, done, {
+        expectRevision: entry.revision,
+      });
+      deps.index?.note(done, revision);
     } catch (error) {
       // Someone else changed it meanwhile; the event is out (and deduplicated), so no harm.
       if (!isRevisionConflict(error)) throw error;
@@ -221,6 +234,7 @@ export function createDatasetCatalog(deps: CatalogDeps) {
       if (winner?.value.status !== 'ACTIVE') throw error;
       return { dataset: await announce(stores, winner, scope), created: false };
     }
+    deps.index?.note(record, revision);
     tables.set(`${scope.workspaceId}/${attempt}`, stored);
     trimCache();
     deps.logger?.info('dataset stored', {
@@ -244,9 +258,12 @@ export function createDatasetCatalog(deps: CatalogDeps) {
   }
 
   async function list(scope: RequestScope): Promise<DatasetRecord[]> {
-    const all = await deps.stores(scope.workspaceId).metadata.list<DatasetRecord>(KINDS.dataset);
-    return all
-      .map((entry) => entry.value)
+    const records =
+      deps.index?.list(scope.workspaceId) ??
+      (await deps.stores(scope.workspaceId).metadata.list<DatasetRecord>(KINDS.dataset)).map(
+        (entry) => entry.value,
+      );
+    return records
       .filter((record) => record.status === 'ACTIVE')
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
@@ -295,6 +312,7 @@ export function createDatasetCatalog(deps: CatalogDeps) {
         if (isRevisionConflict(error)) continue;
         throw error;
       }
+      deps.index?.note(tombstone, revision);
       const record = entry.value;
       tables.delete(`${scope.workspaceId}/${record.tableFile}`);
       for (const [kind, fileId] of [
