@@ -179,13 +179,18 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
   const isHill = context.saturation === 'hill';
   const inflexionMode = context.hillInflexion;
   const weibullOpts = { shape: 0, scale: 0, windowLength: rows, maxLag: context.weibullMaxLag };
-  const ad = new Float64Array(rows);
   const glmnet = context.ridgeSolver === 'glmnet' ? createGlmnetWorkspace(p) : undefined;
+
+  // Views made once: each channel's adstocked rows, its window rows, and its media column.
+  const adViews = channels.map((_, c) => adstocked.subarray(c * rows, (c + 1) * rows));
+  const adWindows = adViews.map((v) => v.subarray(start, end));
+  const mediaViews = channels.map((_, c) => media.subarray(c * nW, (c + 1) * nW));
 
   function transformChannels(params: ArrayLike<number>): void {
     for (let c = 0; c < nC; c++) {
       const o = layout.channelOffset[c];
       const x = channels[c];
+      const ad = adViews[c];
       let sat = o + 1;
       if (adstockType === 'geometric') {
         geometricAdstockInto(x, params[o], ad, rows);
@@ -196,19 +201,17 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
         convolveAdstockInto(x, weights, len, ad, rows);
         sat = o + 2;
       }
-      adstocked.set(ad, c * rows);
-      const mo = c * nW - start;
+      const win = adWindows[c];
       if (isHill) {
-        const inflexion = hillInflexion(ad, params[sat + 1], inflexionMode, start, end);
+        const inflexion = hillInflexion(win, params[sat + 1], inflexionMode, 0, nW);
         result.inflexions[c] = inflexion;
-        hillSaturationWithInflexionInto(ad, params[sat], inflexion, ad, start, end);
+        hillSaturationWithInflexionInto(win, params[sat], inflexion, mediaViews[c], 0, nW);
       } else {
         let hi = 0;
-        for (let t = start; t < end; t++) if (ad[t] > hi) hi = ad[t];
+        for (let t = 0; t < nW; t++) if (win[t] > hi) hi = win[t];
         result.inflexions[c] = hi;
-        logisticSaturationInto(ad, params[sat], hi, ad, start, end);
+        logisticSaturationInto(win, params[sat], hi, mediaViews[c], 0, nW);
       }
-      for (let t = start; t < end; t++) media[mo + t] = ad[t];
     }
     for (let k = 0; k < nI; k++) {
       const [a, b] = interactions[k];
