@@ -54,6 +54,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    const startedAt = performance.now();
     const requestId = requestIdFrom(headers);
     res.setHeader(REQUEST_ID_HEADER, requestId);
 
@@ -96,6 +97,12 @@ export function createRequestHandler(options: HttpRoutesOptions) {
     );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
+    // Per-request lines only at debug: at info they would cost more than the request under load.
+    options.logger.debug('graphql request', {
+      request_id: requestId,
+      status: res.statusCode,
+      duration_ms: Math.round(performance.now() - startedAt),
+    });
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
       return;
