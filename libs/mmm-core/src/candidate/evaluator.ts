@@ -180,6 +180,7 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
   const inflexionMode = context.hillInflexion;
   const weibullOpts = { shape: 0, scale: 0, windowLength: rows, maxLag: context.weibullMaxLag };
   const glmnet = context.ridgeSolver === 'glmnet' ? createGlmnetWorkspace(p) : undefined;
+  const glmnetOptions = {};
 
   // Views made once: each channel's adstocked rows, its window rows, and its media column.
   const adViews = channels.map((_, c) => adstocked.subarray(c * rows, (c + 1) * rows));
@@ -214,9 +215,9 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
       }
     }
     for (let k = 0; k < nI; k++) {
-      const [a, b] = interactions[k];
-      const oa = a * nW;
-      const ob = b * nW;
+      const pair = interactions[k];
+      const oa = pair[0] * nW;
+      const ob = pair[1] * nW;
       const ok = (nC + k) * nW;
       for (let t = 0; t < nW; t++) media[ok + t] = media[oa + t] * media[ob + t];
     }
@@ -286,7 +287,7 @@ export function createCandidateEvaluator(context: CandidateContext): CandidateEv
         lambda,
         context.intercept,
         context.interceptSign,
-        {},
+        glmnetOptions,
         solution,
       );
     } else {
