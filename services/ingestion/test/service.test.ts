@@ -119,6 +119,36 @@ describe('ingestDataset over HTTP', () => {
     expect(result.data!.ingestDataset.format).toBe('JSON');
   });
 
+  it('aggregates a daily file to weeks on request and reads empty media cells as zero', async () => {
+    const ws = rig.workspace();
+    const rows = fileRows(7 * 30 + 3, 1).map((r, i) => (i === 10 ? { ...r, tv: '' } : r));
+    const result = await rig.gql<IngestData>(
+      INGEST,
+      input(toCsvText(rows), {
+        frequency: 'DAILY',
+        aggregateToWeekly: true,
+        missingMediaAsZero: true,
+      }),
+      ws,
+    );
+    expect(result.errors).toBeUndefined();
+    const dataset = result.data!.ingestDataset;
+    const columns = dataset.columns as Array<{ name: string; summary: unknown }>;
+    expect(dataset).toMatchObject({
+      frequency: 'WEEKLY',
+      sourceFrequency: 'DAILY',
+      periodCount: 30,
+      startDate: '2024-01-01',
+      warnings: [
+        'The last 3 day(s) (2024-07-29 to 2024-07-31) do not fill a week and were left out of the weekly table.',
+      ],
+    });
+    expect(columns.find((c) => c.name === 'tv')?.summary).toMatchObject({
+      count: 30,
+      missingCount: 1,
+    });
+  });
+
   it('returns the same dataset for the same file and publishes one event', async () => {
     const ws = rig.workspace();
     const csv = toCsvText(fileRows(40));

@@ -153,9 +153,21 @@ export function createDatasetCatalog(deps: CatalogDeps) {
     scope: RequestScope,
   ): Promise<DatasetRecord> {
     const record = entry.value;
-    if (record.pendingEvent === 'ingested') await deps.announcer.ingested(record, scope);
-    else if (record.pendingEvent === 'deleted') await deps.announcer.deleted(record, scope);
-    else return record;
+    if (record.pendingEvent === null) return record;
+    try {
+      if (record.pendingEvent === 'ingested') await deps.announcer.ingested(record, scope);
+      else await deps.announcer.deleted(record, scope);
+    } catch (error) {
+      // Committed but not announced: the record keeps pendingEvent, and the next
+      // request for the same dataset announces it (JetStream drops a repeat).
+      deps.logger?.error('could not announce dataset change', {
+        datasetId: record.id,
+        workspaceId: record.workspaceId,
+        event: record.pendingEvent,
+        error: String(error),
+      });
+      throw error;
+    }
     const done: DatasetRecord = { ...record, pendingEvent: null };
     try {
       const revision = await stores.metadata.put(KINDS.dataset, record.id, done, {
