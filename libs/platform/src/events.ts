@@ -268,6 +268,12 @@ export interface Delivery<T> {
   streamSequence: number;
   /** Tells JetStream the handler is still at work (resets the ack timer). */
   working(): void;
+  /**
+   * Aborted when the subscription stops (shutdown). Long work may give up:
+   * a handler that throws after the abort hands the message back at once,
+   * without counting towards the dead-letter limit.
+   */
+  signal: AbortSignal;
 }
 
 export interface ConsumeOptions {
@@ -286,6 +292,12 @@ export interface ConsumeOptions {
   maxInFlight?: number;
   /** Delay before a failed message is redelivered; default 1 s times the delivery count. */
   retryDelayMs?: (deliveryCount: number) => number;
+  /**
+   * Calls `working()` this often while a handler runs, so long work keeps its
+   * message; a crashed process stops doing so and the message is redelivered.
+   * Off for events; a third of ackWaitMs for jobs.
+   */
+  keepAliveMs?: number;
   logger?: Logger;
 }
 
@@ -332,6 +344,15 @@ async function ensureConsumer(
 
 type Decode<T> = (data: Uint8Array) => T;
 
+interface Stopping {
+  stopped: boolean;
+  abort: AbortController;
+}
+
+function newStopping(): Stopping {
+  return { stopped: false, abort: new AbortController() };
+}
+
 async function runConsumer<T>(
   js: JetStreamClient,
   stream: string,
@@ -339,7 +360,7 @@ async function runConsumer<T>(
   decode: Decode<T>,
   handler: (delivery: Delivery<T>) => Promise<void>,
   options: ConsumeOptions,
-  stopping: { stopped: boolean },
+  stopping: Stopping,
 ): Promise<{ stop: () => Promise<void>; closed: Promise<void> }> {
   const consumer = await js.consumers.get(stream, consumerName);
   const messages = await consumer.consume({ max_messages: options.maxInFlight ?? 16 });
@@ -372,6 +393,9 @@ async function runConsumer<T>(
           span.end();
           return;
         }
+        const keepAlive = options.keepAliveMs
+          ? setInterval(() => m.working(), options.keepAliveMs)
+          : undefined;
         try {
           await handler({
             message: decoded,
@@ -382,13 +406,18 @@ async function runConsumer<T>(
             deliveryCount: m.info.deliveryCount,
             streamSequence: m.info.streamSequence,
             working: () => m.working(),
+            signal: stopping.abort.signal,
           });
-          m.ack();
+          // Wait for the server to confirm, so "handled" means "will not come back".
+          await m.ackAck();
         } catch (error) {
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR });
           const count = m.info.deliveryCount;
-          if (count >= maxDeliver) {
+          if (stopping.abort.signal.aborted) {
+            logger?.info('handed back at shutdown', { subject: m.subject, delivery: count });
+            m.nak();
+          } else if (count >= maxDeliver) {
             await park(js, m, (error as Error).message ?? String(error), logger);
           } else {
             logger?.warn('handler failed, will retry', {
@@ -399,6 +428,7 @@ async function runConsumer<T>(
             m.nak(retryDelay(count));
           }
         } finally {
+          if (keepAlive) clearInterval(keepAlive);
           span.end();
         }
       },
@@ -418,6 +448,7 @@ async function runConsumer<T>(
   return {
     stop: async () => {
       stopping.stopped = true;
+      stopping.abort.abort();
       messages.stop();
       await closed.catch(() => undefined);
     },
@@ -495,7 +526,7 @@ export async function subscribeEvents<N extends EventName>(
   options: ConsumeOptions = {},
 ): Promise<Subscription> {
   const list = Array.isArray(names) ? names : [names];
-  const stopping = { stopped: false };
+  const stopping = newStopping();
   const runners: Array<{ stop: () => Promise<void>; closed: Promise<void> }> = [];
   const consumers: string[] = [];
   // One consumer per event: nats-server 2.9 filters on a single subject.
@@ -539,7 +570,7 @@ export async function consumeJobs<J extends JobName>(
   handler: (delivery: Delivery<JobMessage<J>>) => Promise<void>,
   options: ConsumeOptions & { durable: string },
 ): Promise<Subscription> {
-  const stopping = { stopped: false };
+  const stopping = newStopping();
   const consumerName = await ensureConsumer(
     js,
     STREAMS.jobs,
@@ -551,7 +582,11 @@ export async function consumeJobs<J extends JobName>(
     consumerName,
     (data) => decodeJob(name, data),
     handler,
-    { maxInFlight: 1, ...options },
+    {
+      ...options,
+      maxInFlight: options.maxInFlight ?? 1,
+      keepAliveMs: options.keepAliveMs ?? Math.max(100, (options.ackWaitMs ?? 30_000) / 3),
+    },
     stopping,
   );
   return { consumers: [consumerName], stop: runner.stop, closed: runner.closed };

@@ -274,8 +274,70 @@ describe('jobs on the work queue', () => {
     );
     await a.stop();
     await b.stop();
+    // A work queue allows one consumer per subject; free it for the next test.
+    await provisioned.jsm.consumers.delete(STREAMS.jobs, 'modeling_test');
     const jobs = await provisioned.jsm.streams.info(STREAMS.jobs);
     expect(jobs.state.messages).toBe(0);
+  });
+});
+
+describe('long jobs and shutdown', () => {
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  it('keeps a job that outlives the ack wait from going to another worker while its worker lives', async () => {
+    const deliveries: string[] = [];
+    const worker = (label: string) =>
+      consumeJobs(
+        provisioned.js,
+        'training',
+        async (d) => {
+          deliveries.push(`${label}:${d.deliveryCount}`);
+          await sleep(2500);
+        },
+        { durable: 'long_worker', ackWaitMs: 1000 },
+      );
+    const busy = await worker('busy');
+    await publishJob(provisioned.js, 'training', { workspaceId: 'w', jobId: 'long' });
+    await waitFor(() => (deliveries.length ? true : undefined));
+    // A second worker joins only once the first one holds the job.
+    const idle = await worker('idle');
+    await sleep(2800);
+    await Promise.all([busy.stop(), idle.stop()]);
+    await provisioned.jsm.consumers.delete(STREAMS.jobs, 'long_worker');
+    expect(deliveries).toEqual(['busy:1']);
+    expect((await provisioned.jsm.streams.info(STREAMS.jobs)).state.messages).toBe(0);
+  });
+
+  it('hands a job back at once when its worker stops, and another worker takes it', async () => {
+    const seen: string[] = [];
+    const first = await consumeJobs(
+      provisioned.js,
+      'training',
+      (d) =>
+        new Promise<void>((_, reject) => {
+          seen.push(`first:${d.deliveryCount}`);
+          d.signal.addEventListener('abort', () => reject(new Error('stopping')));
+        }),
+      { durable: 'handback_worker', maxDeliver: 1 },
+    );
+    const dlqBefore = (await provisioned.jsm.streams.info(STREAMS.dlq)).state.messages;
+    await publishJob(provisioned.js, 'training', { workspaceId: 'w', jobId: 'handback' });
+    await waitFor(() => (seen.length ? true : undefined));
+    await first.stop();
+    const second = await consumeJobs(
+      provisioned.js,
+      'training',
+      async (d) => {
+        seen.push(`second:${d.message.jobId}`);
+      },
+      { durable: 'handback_worker', maxDeliver: 1 },
+    );
+    await waitFor(() => (seen.length === 2 ? true : undefined));
+    await second.stop();
+    await provisioned.jsm.consumers.delete(STREAMS.jobs, 'handback_worker');
+    // maxDeliver 1 would have parked it, had the abort counted as a failure.
+    expect(seen).toEqual(['first:1', 'second:handback']);
+    expect((await provisioned.jsm.streams.info(STREAMS.dlq)).state.messages).toBe(dlqBefore);
   });
 });
 
