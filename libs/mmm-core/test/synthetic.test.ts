@@ -1,4 +1,11 @@
-import { generateSyntheticDataset, syntheticRows, toCsv } from '../src';
+import {
+  createCandidateContext,
+  createCandidateEvaluator,
+  generateSyntheticDataset,
+  mediaMixInput,
+  syntheticRows,
+  toCsv,
+} from '../src';
 
 describe('synthetic dataset', () => {
   test('the same seed gives the same table, another seed another', () => {
@@ -70,4 +77,34 @@ describe('synthetic dataset', () => {
       'periods must be a positive integer, got 0',
     );
   });
+});
+
+describe('synthetic truth and the evaluator agree', () => {
+  test.each([1, 2, 3])(
+    'seed %i: with the true hyperparameters, median ROAS error < 15% at 3% noise (156 weeks, 8 channels)',
+    (seed) => {
+      const ds = generateSyntheticDataset({ seed, noise: 0.03 });
+      const input = mediaMixInput({
+        dates: ds.dates,
+        kpi: ds.columns.revenue,
+        fourierOrder: 2,
+        controls: ds.controlColumns.map((name) => ({ name, values: ds.columns[name] })),
+        paid: ds.truth.channels.map((c) => ({ name: c.name, values: ds.columns[c.spendColumn] })),
+      });
+      const ctx = createCandidateContext(input);
+      const L = ctx.layout;
+      const params = new Float64Array(L.size);
+      ds.truth.channels.forEach((c, i) => {
+        params[L.channelOffset[i]] = c.theta ?? 0;
+        params[L.channelOffset[i] + 1] = c.alpha;
+        params[L.channelOffset[i] + 2] = c.gamma;
+      });
+      params[L.lambdaIndex] = 0;
+      const r = createCandidateEvaluator(ctx).evaluate(params);
+      const errors = ds.truth.channels
+        .map((c, i) => Math.abs(r.effect[i] / c.totalSpend / c.roas - 1))
+        .sort((a, b) => a - b);
+      expect((errors[3] + errors[4]) / 2).toBeLessThan(0.15);
+    },
+  );
 });

@@ -217,16 +217,16 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Synthe
     const theta = spec.theta ?? rng.between(0.05, 0.6);
     const shape = spec.shape ?? rng.between(0.8, 2);
     const scale = spec.scale ?? rng.between(0.01, 0.06);
-    // Spend: a seasonal plan with bursts; off periods when flighting (activeShare < 1).
-    const planPhase = rng.between(0, 2 * Math.PI);
+    // Spend: a log-AR(1) plan (persistent, not yearly, so that it is not collinear with the
+    // seasonality) with campaign flights: off periods when activeShare < 1.
     const spend = new Array<number>(periods);
     let on = true;
+    let level = 0;
     for (let t = 0; t < periods; t++) {
       if (activeShare < 1 && rng.uniform() < 0.25) on = rng.uniform() < activeShare;
-      const plan = 1 + 0.35 * Math.sin((2 * Math.PI * t) / yearPeriods + planPhase);
-      const jitter = Math.exp(0.35 * rng.normal() - 0.06);
-      const v =
-        on || activeShare >= 1 ? (meanSpend * plan * jitter) / Math.max(activeShare, 0.05) : 0;
+      level = 0.5 * level + 0.45 * rng.normal();
+      const jitter = Math.exp(level - 0.135);
+      const v = on || activeShare >= 1 ? (meanSpend * jitter) / Math.max(activeShare, 0.05) : 0;
       spend[t] = round2(Math.max(0, v));
     }
     const column = `${spec.name}_spend`;
