@@ -360,7 +360,8 @@ describe('ingestDataset validation failures', () => {
     expect(extensions.issueCount).toBe(121);
     expect(extensions.issues).toHaveLength(100);
     expect(result.errors![0].message).toBe(
-      'The dataset has 121 problems; the first 100 are listed in extensions.issues.',
+      'The dataset has 121 problems; the first 100 are listed in extensions.issues ' +
+        '(row 1 is the first row after the header; "line" is the line of the file).',
     );
   });
 });

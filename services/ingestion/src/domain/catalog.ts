@@ -120,12 +120,18 @@ export class DatasetValidationError extends ValidationError {
         ? datasetIssues[0].message
         : `The dataset has ${issueCount} problems` +
             (issueCount > datasetIssues.length
-              ? `; the first ${datasetIssues.length} are listed in extensions.issues.`
-              : '; each is listed in extensions.issues.'),
+              ? `; the first ${datasetIssues.length} are listed in extensions.issues`
+              : '; each is listed in extensions.issues') +
+            (datasetIssues.some((i) => i.row !== null) ? ` (${ROW_CONVENTION})` : '') +
+            '.',
     );
     this.details.issueCount = issueCount;
   }
 }
+
+/** How rows are numbered in messages; said once in a message that lists many. */
+export const ROW_CONVENTION =
+  'row 1 is the first row after the header; "line" is the line of the file';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
