@@ -47,18 +47,37 @@ export const baseConfigSchema = z.object({
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
-/** A configuration problem; `message` is the one line printed before exiting. */
+export interface ConfigProblem {
+  variable: string;
+  expected: string;
+  received: string | undefined;
+}
+
+function describeProblem(p: ConfigProblem): string {
+  return (
+    `${p.variable} ${p.expected}, ` +
+    (p.received === undefined ? 'but it is not set' : `got ${JSON.stringify(p.received)}`)
+  );
+}
+
+/**
+ * Wrong or missing variables; `message` is the one line printed before
+ * exiting, naming every problem (separated by "; ") so one restart fixes all.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    readonly expected: string,
-    readonly received: string | undefined,
-  ) {
-    super(
-      `config error: ${variable} ${expected}, ` +
-        (received === undefined ? 'but it is not set' : `got ${JSON.stringify(received)}`),
-    );
+  /** The first wrong variable. */
+  readonly variable: string;
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]);
+  constructor(variable: string, expected: string, received: string | undefined);
+  constructor(first: ConfigProblem[] | string, expected?: string, received?: string | undefined) {
+    const problems = Array.isArray(first)
+      ? first
+      : [{ variable: first, expected: expected ?? 'is invalid', received }];
+    super(`config error: ${problems.map(describeProblem).join('; ')}`);
+    this.problems = problems;
+    this.variable = problems[0]?.variable ?? '(environment)';
   }
 }
 
@@ -72,8 +91,8 @@ function schemaFor<E extends ConfigExtension>(extension?: E) {
 }
 
 /**
- * Parses an environment without side effects; throws a ConfigError naming the
- * first wrong variable (the one line a person needs to fix it).
+ * Parses an environment without side effects; throws a ConfigError naming
+ * every wrong variable in one line.
  */
 export function parseConfig<E extends ConfigExtension = Record<never, never>>(
   env: Record<string, string | undefined>,
@@ -86,32 +105,40 @@ export function parseConfig<E extends ConfigExtension = Record<never, never>>(
   }
   const result = schemaFor(extension).safeParse(cleaned);
   if (result.success) return result.data as Config<E>;
-  const issue = result.error.issues[0];
-  const variable = String(issue.path[0] ?? '(environment)');
-  const expected =
-    issue.code === 'invalid_type' && issue.received === 'undefined'
-      ? 'is required'
-      : issue.code === 'invalid_enum_value'
-        ? `must be one of ${issue.options.join(', ')}`
-        : issue.message.startsWith('Invalid')
-          ? `is invalid (${issue.message})`
-          : issue.message;
-  throw new ConfigError(variable, expected, cleaned[variable]);
+  const problems: ConfigProblem[] = [];
+  for (const issue of result.error.issues) {
+    const variable = String(issue.path[0] ?? '(environment)');
+    // One problem per variable: zod may report several checks of one value.
+    if (problems.some((p) => p.variable === variable)) continue;
+    const expected =
+      issue.code === 'invalid_type' && issue.received === 'undefined'
+        ? 'is required'
+        : issue.code === 'invalid_enum_value'
+          ? `must be one of ${issue.options.join(', ')}`
+          : issue.message.startsWith('Invalid')
+            ? `is invalid (${issue.message})`
+            : issue.message;
+    problems.push({ variable, expected, received: cleaned[variable] });
+  }
+  throw new ConfigError(problems);
 }
 
-let loaded: unknown;
+// One parse per schema: the service's config module calls loadConfig once and
+// exports the result; a repeated call (same extension) returns the same object.
+const loaded = new Map<ConfigExtension | undefined, unknown>();
 
 /**
- * Reads process.env once; on a wrong or missing value prints one line to
- * stderr and exits with status 1. Later calls return the first result.
+ * Reads process.env; on wrong or missing values prints one line to stderr
+ * naming them and exits with status 1.
  */
 export function loadConfig<E extends ConfigExtension = Record<never, never>>(
   extension?: E,
 ): Config<E> {
-  if (loaded !== undefined) return loaded as Config<E>;
+  if (loaded.has(extension)) return loaded.get(extension) as Config<E>;
   try {
-    loaded = parseConfig(process.env, extension);
-    return loaded as Config<E>;
+    const config = parseConfig(process.env, extension);
+    loaded.set(extension, config);
+    return config;
   } catch (error) {
     const line = error instanceof ConfigError ? error.message : `config error: ${String(error)}`;
     process.stderr.write(line + '\n');

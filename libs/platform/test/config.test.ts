@@ -75,6 +75,12 @@ describe('parseConfig', () => {
     expect((caught as ConfigError).message).not.toContain('\n');
   });
 
+  it('names every wrong variable in the same single line', () => {
+    expect(() => parseConfig({ PORT: '0', LOG_LEVEL: 'loud' })).toThrow(
+      'config error: PORT must be an integer 1-65535, got "0"; LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    );
+  });
+
   it('lets a service extend the schema, including required variables', () => {
     const extension = {
       MAX_UPLOAD_MB: z.coerce.number().positive('must be a positive number').default(50),
