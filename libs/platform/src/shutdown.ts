@@ -88,8 +88,11 @@ export function handleSignals(options: SignalOptions = {}): void {
     });
   };
   installed = onSignal;
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  // `on`, not `once`: a second signal (Ctrl-C reaches the whole process group
+  // while a supervisor sends SIGTERM too) must not fall back to Node's default
+  // of dying on the spot.
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** For tests that run several lifecycles in one process. */

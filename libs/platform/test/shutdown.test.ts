@@ -176,6 +176,9 @@ describe('a service process on SIGTERM', () => {
       child.once('exit', (code) => resolve(code)),
     );
     child.kill('SIGTERM');
+    // A second signal during shutdown (Ctrl-C plus a supervisor) changes nothing.
+    await sleep(20);
+    child.kill('SIGINT');
     expect(await exited).toBe(0);
     const messages = stdout
       .trim()
