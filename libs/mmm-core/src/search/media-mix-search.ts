@@ -46,8 +46,9 @@ export interface MediaMixSearchOptions {
 /**
  * - 'knee': the front member closest to the utopia point on min-max normalised objectives
  *   (Robyn's errors_scores with equal weights, R/R/clusters.R).
- * - 'best-fit': the member with the lowest NRMSE (the fit alone decides; DECOMP.RSSD, which
- *   pulls effect shares towards spend shares, then only breaks ties).
+ * - 'best-fit': the fit alone decides: the lowest NRMSE, or with lift tests the knee of NRMSE
+ *   and MAPE.LIFT. DECOMP.RSSD, which pulls effect shares towards spend shares (a business
+ *   prior that biases recovery when true ROAS differ), is left out.
  * - { nrmseTolerance: t }: the knee among members whose NRMSE is within (1 + t) of the best.
  */
 export type FrontSelection = 'knee' | 'best-fit' | { nrmseTolerance: number };
@@ -61,9 +62,13 @@ export function chooseOnFront(
 ): number {
   if (front.length === 0) return -1;
   if (selection === 'knee') return kneeIndex(objectives, objectiveCount, front);
+  if (selection === 'best-fit') {
+    // The knee of the fit objectives only: NRMSE and, with lift tests, MAPE.LIFT.
+    return kneeIndex(objectives, objectiveCount, front, [1, 0, 1]);
+  }
   let best = Infinity;
   for (const i of front) best = Math.min(best, objectives[i * objectiveCount]);
-  const tolerance = selection === 'best-fit' ? 0 : Math.max(0, selection.nrmseTolerance);
+  const tolerance = Math.max(0, selection.nrmseTolerance);
   const near = front.filter((i) => objectives[i * objectiveCount] <= best * (1 + tolerance));
   return kneeIndex(objectives, objectiveCount, near);
 }
