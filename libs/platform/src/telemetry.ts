@@ -33,7 +33,8 @@ let started: Telemetry | undefined;
 export function startTelemetry(serviceName?: string, options: TelemetryOptions = {}): Telemetry {
   if (started) return started;
   const env = telemetryEnv();
-  const name = serviceName ?? env.serviceName ?? 'mmm-service';
+  // SERVICE_NAME, when an operator sets it, wins over the name in code.
+  const name = env.serviceName ?? serviceName ?? 'mmm-service';
   const endpoint = options.otlpEndpoint ?? env.otlpEndpoint;
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (endpoint) {
