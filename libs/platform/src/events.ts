@@ -42,6 +42,7 @@ import {
   TrainingRequestedSchema,
 } from './gen/mmm/v1/training_pb';
 import type { Logger } from './logger';
+import { messagingMetrics } from './metrics';
 import { DLQ_SUBJECT_PREFIX, JOBS_SUBJECT_PREFIX, STREAMS, SUBJECT_ROOT } from './nats';
 
 /** Every event of the platform: its subject and its protobuf message. */
@@ -193,6 +194,7 @@ async function publishBytes(
           ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
         });
         if (ack.duplicate) span.setAttribute('messaging.nats.duplicate', true);
+        messagingMetrics.published.inc({ subject, duplicate: String(ack.duplicate) });
         return ack;
       } catch (error) {
         span.recordException(error as Error);
@@ -389,6 +391,7 @@ async function runConsumer<T>(
         } catch (error) {
           // A body that cannot be decoded will never be: park it at once.
           await park(js, m, `undecodable body: ${(error as Error).message}`, logger);
+          messagingMetrics.processed.inc({ subject: m.subject, outcome: 'dead_letter' });
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'undecodable' });
           span.end();
           return;
@@ -396,6 +399,9 @@ async function runConsumer<T>(
         const keepAlive = options.keepAliveMs
           ? setInterval(() => m.working(), options.keepAliveMs)
           : undefined;
+        const endTimer = messagingMetrics.duration.startTimer({ subject: m.subject });
+        const outcome = (value: string) =>
+          messagingMetrics.processed.inc({ subject: m.subject, outcome: value });
         try {
           await handler({
             message: decoded,
@@ -410,6 +416,7 @@ async function runConsumer<T>(
           });
           // Wait for the server to confirm, so "handled" means "will not come back".
           await m.ackAck();
+          outcome('ok');
         } catch (error) {
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR });
@@ -417,8 +424,10 @@ async function runConsumer<T>(
           if (stopping.abort.signal.aborted) {
             logger?.info('handed back at shutdown', { subject: m.subject, delivery: count });
             m.nak();
+            outcome('handed_back');
           } else if (count >= maxDeliver) {
             await park(js, m, (error as Error).message ?? String(error), logger);
+            outcome('dead_letter');
           } else {
             logger?.warn('handler failed, will retry', {
               subject: m.subject,
@@ -426,9 +435,11 @@ async function runConsumer<T>(
               error: (error as Error).message,
             });
             m.nak(retryDelay(count));
+            outcome('retry');
           }
         } finally {
           if (keepAlive) clearInterval(keepAlive);
+          endTimer();
           span.end();
         }
       },

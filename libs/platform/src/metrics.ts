@@ -79,3 +79,37 @@ export function resolverMetricsPlugin<C extends BaseContext>(
     },
   };
 }
+
+/**
+ * Messaging metrics live in one process-wide registry (publishers and
+ * consumers do not know the subgraph); every /metrics endpoint of the kit
+ * serves it next to its own.
+ */
+export const messagingRegistry = new Registry();
+
+export const messagingMetrics = {
+  published: new Counter({
+    name: 'nats_messages_published_total',
+    help: 'Messages published to JetStream, by subject and whether JetStream found them duplicate.',
+    labelNames: ['subject', 'duplicate'],
+    registers: [messagingRegistry],
+  }),
+  processed: new Counter({
+    name: 'nats_messages_processed_total',
+    help: 'Messages handled, by subject and outcome (ok, retry, dead_letter, handed_back).',
+    labelNames: ['subject', 'outcome'],
+    registers: [messagingRegistry],
+  }),
+  duration: new Histogram({
+    name: 'nats_message_handler_duration_seconds',
+    help: 'Time spent in message handlers, by subject.',
+    labelNames: ['subject'],
+    buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600],
+    registers: [messagingRegistry],
+  }),
+};
+
+/** The text of a registry plus the messaging metrics, for a /metrics endpoint. */
+export async function metricsText(registry: Registry): Promise<string> {
+  return Registry.merge([registry, messagingRegistry]).metrics();
+}

@@ -10,7 +10,12 @@ import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { formatError } from './errors';
 import { createLogger, type Logger } from './logger';
-import { createMetricsRegistry, createResolverMetrics, resolverMetricsPlugin } from './metrics';
+import {
+  createMetricsRegistry,
+  createResolverMetrics,
+  metricsText,
+  resolverMetricsPlugin,
+} from './metrics';
 import type { Registry } from 'prom-client';
 import { isNatsConnected } from './nats';
 import { isShuttingDown, onShutdown } from './shutdown';
@@ -253,7 +258,7 @@ export async function startSubgraph<C extends SubgraphContext>(
           return send(res, state.ready ? 200 : 503, JSON.stringify(state));
         }
         case '/metrics':
-          return send(res, 200, await registry.metrics(), registry.contentType);
+          return send(res, 200, await metricsText(registry), registry.contentType);
         case '/':
         case '/graphql':
           return graphql(req, res, url);

@@ -13,6 +13,7 @@ import {
   decodeDeadLetter,
   decodeEvent,
   isNatsConnected,
+  messagingRegistry,
   provisionJetStream,
   publishEvent,
   publishJob,
@@ -222,6 +223,11 @@ describe('publishEvent and subscribeEvents', () => {
     }
     expect(attempts).toBe(3);
     await sub.stop();
+    const counted = await messagingRegistry.getSingleMetricAsString(
+      'nats_messages_processed_total',
+    );
+    expect(counted).toContain('subject="mmm.v1.report.generated",outcome="retry"} 2');
+    expect(counted).toContain('subject="mmm.v1.report.generated",outcome="dead_letter"} 1');
     const stored = await provisioned.jsm.streams.info(STREAMS.dlq);
     expect(stored.state.messages).toBeGreaterThanOrEqual(1);
   });

@@ -138,6 +138,15 @@ describe('trace context from caller to subgraph to NATS to consumer', () => {
     });
     expect(consumerLogs[0]).toMatchObject({ trace_id: TRACE_ID, msg: 'dataset deleted seen' });
     expect(consumerLogs[0].span_id).toBe(consumerSpan.spanContext().spanId);
+
+    // The subgraph's /metrics counts the messages too.
+    const metrics = await (await fetch(`http://127.0.0.1:${subgraph.port}/metrics`)).text();
+    expect(metrics).toContain(
+      'nats_messages_published_total{subject="mmm.v1.dataset.deleted",duplicate="false"} 1',
+    );
+    expect(metrics).toContain(
+      'nats_messages_processed_total{subject="mmm.v1.dataset.deleted",outcome="ok"} 1',
+    );
   });
 
   it('starts a new trace when the caller sends none', async () => {
