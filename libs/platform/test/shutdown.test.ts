@@ -89,7 +89,8 @@ describe('shutdown', () => {
     await jobRunning;
     const inFlight = fetch(subgraph.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', connection: 'close' },
+      // keep-alive, as the gateway's connections are
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ slow }' }),
     });
     await sleep(50);
@@ -99,9 +100,12 @@ describe('shutdown', () => {
     // No new connections once shutdown has begun.
     await expect(fetch(`http://127.0.0.1:${subgraph.port}/healthz`)).rejects.toThrow();
     releaseRequest();
+    const released = Date.now();
     const response = await inFlight;
     expect(await response.json()).toEqual({ data: { slow: 'finished' } });
     await done;
+    // Not held up by the idle keep-alive socket (Node would wait 5 s for it).
+    expect(Date.now() - released).toBeLessThan(2000);
 
     expect(order).toEqual(['job j1 done', 'worker stopped', 'nats drained', 'telemetry flushed']);
     expect(nc.isClosed()).toBe(true);
