@@ -278,7 +278,17 @@ export interface Delivery<T> {
   signal: AbortSignal;
 }
 
-export interface ConsumeOptions {
+/** What a service learns when one of its messages is parked. */
+export interface DeadLetterInfo<T> {
+  message: T;
+  subject: string;
+  msgId: string | undefined;
+  requestId: string | undefined;
+  reason: string;
+  attempts: number;
+}
+
+export interface ConsumeOptions<T = unknown> {
   /**
    * Durable consumer name (e.g. 'reporting'); the position survives restarts
    * and replicas share the messages. Without it an ephemeral consumer is used.
@@ -300,6 +310,11 @@ export interface ConsumeOptions {
    * Off for events; a third of ackWaitMs for jobs.
    */
   keepAliveMs?: number;
+  /**
+   * Called after a message is parked for good (e.g. to mark a job failed and
+   * publish training.failed). Errors here are logged, never retried.
+   */
+  onDeadLetter?: (info: DeadLetterInfo<T>) => Promise<void> | void;
   logger?: Logger;
 }
 
@@ -361,7 +376,7 @@ async function runConsumer<T>(
   consumerName: string,
   decode: Decode<T>,
   handler: (delivery: Delivery<T>) => Promise<void>,
-  options: ConsumeOptions,
+  options: ConsumeOptions<T>,
   stopping: Stopping,
 ): Promise<{ stop: () => Promise<void>; closed: Promise<void> }> {
   const consumer = await js.consumers.get(stream, consumerName);
@@ -426,8 +441,22 @@ async function runConsumer<T>(
             m.nak();
             outcome('handed_back');
           } else if (count >= maxDeliver) {
-            await park(js, m, (error as Error).message ?? String(error), logger);
-            outcome('dead_letter');
+            const reason = (error as Error).message ?? String(error);
+            if (await park(js, m, reason, logger)) {
+              outcome('dead_letter');
+              try {
+                await options.onDeadLetter?.({
+                  message: decoded,
+                  subject: m.subject,
+                  msgId,
+                  requestId: m.headers?.get(HEADERS.requestId) || undefined,
+                  reason,
+                  attempts: count,
+                });
+              } catch (hookError) {
+                logger?.error('onDeadLetter failed', { error: String(hookError) });
+              }
+            }
           } else {
             logger?.warn('handler failed, will retry', {
               subject: m.subject,
@@ -467,8 +496,13 @@ async function runConsumer<T>(
   };
 }
 
-/** Parks a message on the dead-letter stream with its reason, then terminates it. */
-async function park(js: JetStreamClient, m: JsMsg, reason: string, logger?: Logger) {
+/** Parks a message on the dead-letter stream with its reason, then acks it. */
+async function park(
+  js: JetStreamClient,
+  m: JsMsg,
+  reason: string,
+  logger?: Logger,
+): Promise<boolean> {
   const h = natsHeaders();
   h.set(HEADERS.error, reason.slice(0, 500));
   injectTraceContext(h);
@@ -492,12 +526,16 @@ async function park(js: JetStreamClient, m: JsMsg, reason: string, logger?: Logg
       headers: h,
       msgID: `dlq:${m.info.stream}:${m.info.streamSequence}`,
     });
-    m.term(reason.slice(0, 200));
+    // Ack, not term: on a work-queue stream only an ack removes the message,
+    // and the dead letter now holds it.
+    await m.ackAck();
     logger?.error('message parked on dead-letter subject', { subject: m.subject, reason });
+    return true;
   } catch (error) {
     // Could not park it: leave it for redelivery rather than lose it.
     logger?.error('could not park message', { subject: m.subject, error: String(error) });
     m.nak(5000);
+    return false;
   }
 }
 
@@ -509,7 +547,7 @@ export function decodeDeadLetter(data: Uint8Array) {
 function consumerConfig(
   durable: string | undefined,
   subject: string,
-  options: ConsumeOptions,
+  options: Pick<ConsumeOptions, 'deliver' | 'ackWaitMs' | 'maxDeliver'>,
   defaultDeliver: 'new' | 'all',
 ): Partial<ConsumerConfig> {
   const deliver = options.deliver ?? defaultDeliver;
@@ -534,7 +572,7 @@ export async function subscribeEvents<N extends EventName>(
   js: JetStreamClient,
   names: N | N[],
   handler: (delivery: Delivery<EventMessage<N>> & { name: N }) => Promise<void>,
-  options: ConsumeOptions = {},
+  options: ConsumeOptions<EventMessage<N>> = {},
 ): Promise<Subscription> {
   const list = Array.isArray(names) ? names : [names];
   const stopping = newStopping();
@@ -579,7 +617,7 @@ export async function consumeJobs<J extends JobName>(
   js: JetStreamClient,
   name: J,
   handler: (delivery: Delivery<JobMessage<J>>) => Promise<void>,
-  options: ConsumeOptions & { durable: string },
+  options: ConsumeOptions<JobMessage<J>> & { durable: string },
 ): Promise<Subscription> {
   const stopping = newStopping();
   const consumerName = await ensureConsumer(

@@ -314,6 +314,31 @@ describe('long jobs and shutdown', () => {
     expect((await provisioned.jsm.streams.info(STREAMS.jobs)).state.messages).toBe(0);
   });
 
+  it('tells the worker when a job is parked, with the decoded job and the reason', async () => {
+    const parked: Array<{ jobId: string; reason: string; attempts: number }> = [];
+    const worker = await consumeJobs(
+      provisioned.js,
+      'training',
+      async () => {
+        throw new Error('design matrix is singular');
+      },
+      {
+        durable: 'failing_worker',
+        maxDeliver: 2,
+        retryDelayMs: () => 20,
+        onDeadLetter: (info) => {
+          parked.push({ jobId: info.message.jobId, reason: info.reason, attempts: info.attempts });
+        },
+      },
+    );
+    await publishJob(provisioned.js, 'training', { workspaceId: 'w', jobId: 'doomed' });
+    await waitFor(() => (parked.length ? true : undefined));
+    await worker.stop();
+    await provisioned.jsm.consumers.delete(STREAMS.jobs, 'failing_worker');
+    expect(parked).toEqual([{ jobId: 'doomed', reason: 'design matrix is singular', attempts: 2 }]);
+    expect((await provisioned.jsm.streams.info(STREAMS.jobs)).state.messages).toBe(0);
+  });
+
   it('hands a job back at once when its worker stops, and another worker takes it', async () => {
     const seen: string[] = [];
     const first = await consumeJobs(
