@@ -230,7 +230,7 @@ export async function publishEvent<N extends EventName>(
     EVENTS[name].subject,
     toBinary(schema, full as MessageShape<DescMessage>),
     name,
-    options,
+    { ...options, requestId: options.requestId ?? (full.requestId || undefined) },
     full.workspaceId,
   );
 }
@@ -246,14 +246,16 @@ export async function publishJob<J extends JobName>(
   const full = create(schema, message as MessageInitShape<DescMessage>) as {
     workspaceId?: string;
     occurredAt?: unknown;
+    requestId?: string;
   };
   full.occurredAt ??= timestampNow();
+  if (!full.requestId && options.requestId) full.requestId = options.requestId;
   return publishBytes(
     js,
     JOBS[name].subject,
     toBinary(schema, full as MessageShape<DescMessage>),
     `job.${name}`,
-    options,
+    { ...options, requestId: options.requestId ?? (full.requestId || undefined) },
     full.workspaceId,
   );
 }
@@ -417,6 +419,8 @@ async function runConsumer<T>(
         const endTimer = messagingMetrics.duration.startTimer({ subject: m.subject });
         const outcome = (value: string) =>
           messagingMetrics.processed.inc({ subject: m.subject, outcome: value });
+        let failure: unknown;
+        let handled = false;
         try {
           await handler({
             message: decoded,
@@ -429,19 +433,36 @@ async function runConsumer<T>(
             working: () => m.working(),
             signal: stopping.abort.signal,
           });
-          // Wait for the server to confirm, so "handled" means "will not come back".
-          await m.ackAck();
-          outcome('ok');
+          handled = true;
         } catch (error) {
-          span.recordException(error as Error);
+          failure = error;
+        }
+        try {
+          if (handled) {
+            // Wait for the server to confirm, so "handled" means "will not come back".
+            try {
+              await m.ackAck();
+              outcome('ok');
+            } catch (error) {
+              // The work is done; JetStream may deliver it again (handlers are idempotent).
+              logger?.warn('ack not confirmed, the message may come again', {
+                subject: m.subject,
+                error: String(error),
+              });
+              outcome('ack_unconfirmed');
+            }
+            return;
+          }
+          const error = failure;
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
           span.setStatus({ code: SpanStatusCode.ERROR });
           const count = m.info.deliveryCount;
+          const reason = error instanceof Error ? error.message : String(error);
           if (stopping.abort.signal.aborted) {
             logger?.info('handed back at shutdown', { subject: m.subject, delivery: count });
             m.nak();
             outcome('handed_back');
           } else if (count >= maxDeliver) {
-            const reason = (error as Error).message ?? String(error);
             if (await park(js, m, reason, logger)) {
               outcome('dead_letter');
               try {
@@ -461,7 +482,7 @@ async function runConsumer<T>(
             logger?.warn('handler failed, will retry', {
               subject: m.subject,
               delivery: count,
-              error: (error as Error).message,
+              error: reason,
             });
             m.nak(retryDelay(count));
             outcome('retry');
@@ -477,20 +498,27 @@ async function runConsumer<T>(
 
   const closed = (async () => {
     for await (const m of messages) {
-      if (stopping.stopped) {
-        // Hand it back at once so another replica can take it.
-        m.nak();
-        continue;
+      try {
+        if (stopping.stopped) {
+          // Hand it back at once so another replica can take it.
+          m.nak();
+          continue;
+        }
+        await handle(m);
+      } catch (error) {
+        // e.g. the connection closed under a nak; JetStream redelivers after ack_wait.
+        logger?.error('message handling failed', { subject: m.subject, error: String(error) });
       }
-      await handle(m);
     }
-  })();
+  })().catch((error: unknown) => {
+    logger?.error('consumer stopped on error', { consumer: consumerName, error: String(error) });
+  });
   return {
     stop: async () => {
       stopping.stopped = true;
       stopping.abort.abort();
       messages.stop();
-      await closed.catch(() => undefined);
+      await closed;
     },
     closed,
   };

@@ -96,7 +96,7 @@ export const messagingMetrics = {
   }),
   processed: new Counter({
     name: 'nats_messages_processed_total',
-    help: 'Messages handled, by subject and outcome (ok, retry, dead_letter, handed_back).',
+    help: 'Messages handled, by subject and outcome (ok, retry, dead_letter, handed_back, ack_unconfirmed).',
     labelNames: ['subject', 'outcome'],
     registers: [messagingRegistry],
   }),
