@@ -12,12 +12,25 @@ export type KpiType = 'revenue' | 'conversions';
 
 export type BaselineGroup = 'trend' | 'seasonality' | 'holiday' | 'control' | 'organic' | 'other';
 
+/**
+ * How a baseline column continues past the last period, for forecasts:
+ * - linear: on the line through its last two values (the trend, t = 0, 1, 2, ...);
+ * - fourier: fn(2 pi harmonic t / period) at the period index t (yearly seasonality);
+ * - constant: a fixed value (controls at their training mean, events at 0).
+ */
+export type BaselineExtension =
+  | { kind: 'linear' }
+  | { kind: 'fourier'; fn: 'sin' | 'cos'; harmonic: number; period: number }
+  | { kind: 'constant'; value: number };
+
 export interface BaselineTerm {
   name: string;
   group: BaselineGroup;
   coefficient: number;
-  /** The design column over the training periods. */
+  /** The design column over the model's periods. */
   values: number[];
+  /** How the column continues in forecasts (default: constant at its training mean). */
+  extension?: BaselineExtension;
 }
 
 export interface ChannelAdstock {

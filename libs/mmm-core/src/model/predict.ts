@@ -8,7 +8,7 @@ import {
   hillValue,
   weibullWeightsInto,
 } from '../transforms';
-import type { MediaMixModel, ModelChannel } from './model';
+import type { BaselineTerm, MediaMixModel, ModelChannel } from './model';
 
 /** The adstocked series of a channel's spend (adstock from the first row, like Robyn). */
 export function adstockSeries(
@@ -221,4 +221,91 @@ export function allocatorResponse(channel: ModelChannel, spendPerPeriod: number)
     channel.coefficient *
     hillValue(spendPerPeriod + channel.carryoverMean, channel.alpha, channel.inflexion)
   );
+}
+
+export interface ForecastInput {
+  /** Periods after the last one of the model. */
+  periods: number;
+  /** Spend per channel over the new periods (default: each channel's mean spend). */
+  media?: Record<string, ArrayLike<number>>;
+  /** Baseline columns over the new periods (default: each term's extension). */
+  baseline?: Record<string, ArrayLike<number>>;
+}
+
+/** A baseline column continued for `h` periods after its last value. */
+export function extendBaselineTerm(term: BaselineTerm, h: number, trainEnd: number): Float64Array {
+  const v = term.values;
+  const n = v.length;
+  const out = new Float64Array(h);
+  const e = term.extension;
+  if (e?.kind === 'linear' && n >= 2) {
+    const step = v[n - 1] - v[n - 2];
+    for (let i = 0; i < h; i++) out[i] = v[n - 1] + step * (i + 1);
+  } else if (e?.kind === 'fourier') {
+    const f = e.fn === 'sin' ? Math.sin : Math.cos;
+    for (let i = 0; i < h; i++) out[i] = f((2 * Math.PI * e.harmonic * (n + i)) / e.period);
+  } else {
+    let value = 0;
+    if (e?.kind === 'constant') value = e.value;
+    else {
+      for (let t = 0; t < trainEnd; t++) value += v[t];
+      value /= Math.max(1, trainEnd);
+    }
+    out.fill(value);
+  }
+  return out;
+}
+
+/**
+ * Forecast the periods after the model's last one. Media series are appended to each
+ * channel's history before the adstock, so carryover from the known periods flows into the
+ * forecast; the returned decomposition covers the new periods only.
+ */
+export function forecast(model: MediaMixModel, input: ForecastInput): Decomposition {
+  const h = Math.trunc(input.periods);
+  if (!(h >= 1)) throw new RangeError(`forecast: periods must be >= 1, got ${input.periods}`);
+  const n = model.periods.count;
+  const media: Record<string, Float64Array> = {};
+  for (const channel of model.channels) {
+    const future = input.media?.[channel.name];
+    if (future !== undefined && future.length !== h) {
+      throw new RangeError(
+        `forecast: media '${channel.name}' has ${future.length} values, expected ${h}`,
+      );
+    }
+    const series = new Float64Array(n + h);
+    series.set(channel.history);
+    for (let i = 0; i < h; i++) series[n + i] = future ? future[i] : channel.meanSpend;
+    media[channel.name] = series;
+  }
+  const baseline: Record<string, Float64Array> = {};
+  for (const term of model.baseline) {
+    const given = input.baseline?.[term.name];
+    if (given !== undefined && given.length !== h) {
+      throw new RangeError(
+        `forecast: baseline '${term.name}' has ${given.length} values, expected ${h}`,
+      );
+    }
+    const series = new Float64Array(n + h);
+    series.set(term.values);
+    series.set(
+      given ? Float64Array.from(given) : extendBaselineTerm(term, h, model.periods.trainEnd),
+      n,
+    );
+    baseline[term.name] = series;
+  }
+  for (const name of Object.keys(input.media ?? {})) {
+    if (!model.channels.some((c) => c.name === name)) {
+      throw new RangeError(`forecast: the model has no channel '${name}'`);
+    }
+  }
+  const full = decompose(model, { media, baseline });
+  const tail = (s: Float64Array) => s.slice(n);
+  return {
+    periods: h,
+    intercept: tail(full.intercept),
+    baseline: Object.fromEntries(Object.entries(full.baseline).map(([k, s]) => [k, tail(s)])),
+    media: Object.fromEntries(Object.entries(full.media).map(([k, s]) => [k, tail(s)])),
+    fitted: tail(full.fitted),
+  };
 }

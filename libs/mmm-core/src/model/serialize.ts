@@ -5,6 +5,7 @@
  */
 import {
   MODEL_SCHEMA_VERSION,
+  type BaselineExtension,
   type BaselineTerm,
   type MediaMixModel,
   type ModelChannel,
@@ -93,6 +94,19 @@ function numbers(v: Json, path: string, length?: number): number[] {
   return v.map((x, i) => num(x, `${path}[${i}]`));
 }
 
+function parseExtension(v: Json, path: string): BaselineExtension {
+  const e = obj(v, path);
+  const kind = oneOf(e.kind, `${path}.kind`, ['linear', 'fourier', 'constant']);
+  if (kind === 'linear') return { kind };
+  if (kind === 'constant') return { kind, value: num(e.value, `${path}.value`) };
+  return {
+    kind,
+    fn: oneOf(e.fn, `${path}.fn`, ['sin', 'cos']),
+    harmonic: int(e.harmonic, `${path}.harmonic`, 1),
+    period: num(e.period, `${path}.period`),
+  };
+}
+
 /** Validate a parsed JSON value (or JSON text) as a MediaMixModel. */
 export function parseModel(input: string | Json): MediaMixModel {
   let raw: Json = input;
@@ -143,6 +157,9 @@ export function parseModel(input: string | Json): MediaMixModel {
       ]),
       coefficient: num(term.coefficient, `${p}.coefficient`),
       values: numbers(term.values, `${p}.values`, count),
+      ...(term.extension === undefined
+        ? {}
+        : { extension: parseExtension(term.extension, `${p}.extension`) }),
     };
   });
   if (!Array.isArray(root.channels) || root.channels.length === 0) {

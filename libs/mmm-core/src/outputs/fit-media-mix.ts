@@ -5,7 +5,7 @@
  */
 import type { CandidateContextInput } from '../candidate';
 import { mediaMixInput, type MediaMixTableSpec } from '../design';
-import type { KpiType } from '../model/model';
+import type { BaselineExtension, KpiType } from '../model/model';
 import { searchMediaMix, type MediaMixSearchOptions, type MediaMixSearchResult } from '../search';
 import { buildFittedModel, type FitOutputs } from './fitted-model';
 
@@ -49,12 +49,27 @@ export async function fitMediaMix(
   const baselineGroups = Object.fromEntries(
     design.names.map((name, j) => [name, design.groups[j]]),
   );
+  const baselineExtensions: Record<string, BaselineExtension> = {};
+  design.names.forEach((name, j) => {
+    const group = design.groups[j];
+    const fourier = /^season_(sin|cos)(\d+)$/.exec(name);
+    if (group === 'trend') baselineExtensions[name] = { kind: 'linear' };
+    else if (group === 'seasonality' && fourier) {
+      baselineExtensions[name] = {
+        kind: 'fourier',
+        fn: fourier[1] as 'sin' | 'cos',
+        harmonic: Number(fourier[2]),
+        period: design.period,
+      };
+    } else if (group === 'holiday') baselineExtensions[name] = { kind: 'constant', value: 0 };
+  });
   const outputs = buildFittedModel(input, search.chosenParameters, {
     kpiName: options.kpiName,
     kpiType: options.kpiType,
     dates: table.dates.slice(),
     periodDays: design.frequency === 'weekly' ? 7 : 1,
     baselineGroups,
+    baselineExtensions,
     responseMultipliers: options.responseMultipliers,
     bootstrap:
       options.bootstrapSamples && options.bootstrapSamples > 0

@@ -12,6 +12,7 @@ import {
 import { adjustedRsqFromRsq, mape, nrmse, rsq } from '../metrics';
 import {
   MODEL_SCHEMA_VERSION,
+  type BaselineExtension,
   type BaselineGroup,
   type KpiType,
   type MediaMixModel,
@@ -27,6 +28,8 @@ export interface FitOutputOptions {
   periodDays?: number;
   /** Group of each baseline column by name (default 'other'), for the decomposition. */
   baselineGroups?: Record<string, BaselineGroup>;
+  /** How each baseline column continues in forecasts, by name (default: training mean). */
+  baselineExtensions?: Record<string, BaselineExtension>;
   /** Multipliers of current mean spend at which to sample response curves. */
   responseMultipliers?: number[];
   /** Block bootstrap: number of refits (0 = none, default), block length, seed. */
@@ -153,6 +156,9 @@ export function buildFittedModel(
       group: baselineGroups[name] ?? 'other',
       coefficient: result.coefficients[f],
       values: Array.from(context.baseline[f]),
+      ...(options.baselineExtensions?.[name]
+        ? { extension: options.baselineExtensions[name] }
+        : {}),
     })),
     channels,
     actual: Array.from(context.kpi),
