@@ -372,6 +372,35 @@ describe('long jobs and shutdown', () => {
   });
 });
 
+describe('a NATS restart', () => {
+  it('is ridden out: the connection comes back and a durable consumer receives new events', async () => {
+    const seen: string[] = [];
+    const sub = await subscribeEvents(
+      provisioned.js,
+      'attribution.completed',
+      async (d) => {
+        seen.push(d.message.attributionId);
+      },
+      { durable: 'restart_test' },
+    );
+    await publishEvent(provisioned.js, 'attribution.completed', {
+      workspaceId: 'w',
+      attributionId: 'a1',
+    });
+    await waitFor(() => (seen.includes('a1') ? true : undefined));
+
+    await server.restart();
+    await waitFor(() => (isNatsConnected(nc) ? true : undefined), 10_000);
+    await publishEvent(provisioned.js, 'attribution.completed', {
+      workspaceId: 'w',
+      attributionId: 'a2',
+    });
+    await waitFor(() => (seen.includes('a2') ? true : undefined), 20_000);
+    await sub.stop();
+    expect(seen).toEqual(['a1', 'a2']);
+  });
+});
+
 describe('workspace-scoped storage', () => {
   it('keeps KV documents of one workspace invisible to another', async () => {
     const acme = scopedKv(provisioned.kv.models, 'acme');
