@@ -191,8 +191,14 @@ export function buildFittedModel(
     const f = fitted.subarray(end);
     holdout = { periods: rows - end, rsq: rsq(a, f), nrmse: nrmse(a, f), mape: mape(a, f) };
   }
+  // JSON has no NaN or Infinity (e.g. MAPE of an all-zero KPI, DECOMP.RSSD with no media
+  // effect): the stored model keeps 0 there; the returned metrics keep the true values.
   model.metrics = {
-    ...train,
+    rsq: finiteOr(train.rsq, 0),
+    adjustedRsq: finiteOr(train.adjustedRsq, 0),
+    nrmse: finiteOr(train.nrmse, 0),
+    mape: finiteOr(train.mape, 0),
+    decompRssd: finiteOr(train.decompRssd, 0),
     ...(holdout
       ? {
           holdout: {
@@ -204,7 +210,6 @@ export function buildFittedModel(
         }
       : {}),
   };
-  model.metrics.decompRssd = finiteOr(model.metrics.decompRssd, 0);
 
   const groups: Partial<Record<BaselineGroup, Float64Array>> = {};
   for (const term of model.baseline) {
