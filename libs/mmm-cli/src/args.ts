@@ -23,6 +23,8 @@ export interface FitArgs {
   workers: number | undefined;
   bootstrap: number;
   select: 'knee' | 'best-fit';
+  /** CSV of lift tests: channel,start,end,lift (dates inclusive, lift in KPI units). */
+  lift: string | undefined;
   out: string | undefined;
   json: boolean;
 }
@@ -30,7 +32,10 @@ export interface FitArgs {
 export const FIT_USAGE = `usage: mmm fit --data file.csv --date date --kpi revenue --spend a,b,c
   [--controls x,y] [--organic z] [--adstock geometric|weibull_cdf|weibull_pdf]
   [--kpi-type revenue|conversions] [--iterations N] [--trials T] [--seed S] [--holdout W]
-  [--workers K] [--bootstrap B] [--select knee|best-fit] [--out model.json] [--json]`;
+  [--workers K] [--bootstrap B] [--select knee|best-fit] [--lift lift.csv]
+  [--out model.json] [--json]
+  --lift: CSV with columns channel,start,end,lift (ISO dates, inclusive; measured incremental
+  KPI over those periods); adds MAPE.LIFT to the search objectives.`;
 
 const VALUE_FLAGS = new Set([
   'data',
@@ -48,6 +53,7 @@ const VALUE_FLAGS = new Set([
   'workers',
   'bootstrap',
   'select',
+  'lift',
   'out',
 ]);
 const BOOLEAN_FLAGS = new Set(['json', 'help']);
@@ -156,6 +162,7 @@ export function parseFitArgs(argv: readonly string[]): FitArgs {
     workers: flags.has('workers') ? integer(flags, 'workers', 0, 0, 1024) : undefined,
     bootstrap: integer(flags, 'bootstrap', 0, 0, 10_000),
     select,
+    lift: flags.get('lift'),
     out: flags.get('out'),
     json: flags.has('json'),
   };

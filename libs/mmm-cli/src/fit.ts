@@ -3,9 +3,9 @@
  * model, print a summary (text or JSON).
  */
 import * as fs from 'node:fs';
-import { fitMediaMix, serializeModel, type FitMediaMixResult } from '@mmm/core';
+import { fitMediaMix, serializeModel, type FitMediaMixResult, type LiftTest } from '@mmm/core';
 import { parseFitArgs, type FitArgs } from './args';
-import { dateColumn, numericColumn, parseCsv } from './csv';
+import { columnIndex, dateColumn, numericColumn, parseCsv } from './csv';
 import { UsageError } from './errors';
 
 export interface Io {
@@ -32,6 +32,8 @@ export interface FitSummary {
     seconds: number;
     paretoFront: number;
     selection: string;
+    /** The chosen candidate's objectives (nrmse, decompRssd, and mapeLift with --lift). */
+    objectives: Record<string, number>;
   };
   metrics: {
     rsq: number;
@@ -90,6 +92,66 @@ function readTable(args: FitArgs) {
   return { dates, periodDays, kpi, paid, organic, controls };
 }
 
+/**
+ * Lift tests from a CSV (channel,start,end,lift), mapped to period indices: a test covers
+ * the periods whose date lies in [start, end].
+ */
+function readLiftTests(file: string, args: FitArgs, dates: string[]): LiftTest[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read --lift ${file}: ${code === 'ENOENT' ? 'no such file' : code}`,
+    );
+  }
+  const table = parseCsv(text, file);
+  for (const column of ['channel', 'start', 'end', 'lift']) {
+    columnIndex(table, column, '--lift', file);
+  }
+  const lift = numericColumn(table, 'lift', '--lift', file);
+  const at = (name: string) => table.header.indexOf(name);
+  const channels = new Set([...args.spend, ...args.organic]);
+  return table.rows.map((row, r) => {
+    const line = table.lines[r];
+    const channel = row[at('channel')].trim();
+    if (!channels.has(channel)) {
+      throw new UsageError(
+        `${file}: line ${line}: channel '${channel}' is not a --spend or --organic column`,
+      );
+    }
+    const start = row[at('start')].trim();
+    const end = row[at('end')].trim();
+    for (const d of [start, end]) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) {
+        throw new UsageError(`${file}: line ${line}: '${d}' is not a date (YYYY-MM-DD)`);
+      }
+    }
+    // ISO dates compare as strings.
+    const first = dates.findIndex((d) => d >= start);
+    let last = -1;
+    for (let t = dates.length - 1; t >= 0; t--) {
+      if (dates[t] <= end) {
+        last = t;
+        break;
+      }
+    }
+    if (first < 0 || last < first) {
+      throw new UsageError(
+        `${file}: line ${line}: no period of the data lies in ${start} .. ${end}`,
+      );
+    }
+    if (lift[r] === 0) throw new UsageError(`${file}: line ${line}: lift must not be 0`);
+    if (last >= dates.length - args.holdout) {
+      throw new UsageError(
+        `${file}: line ${line}: ${start} .. ${end} reaches into the --holdout periods`,
+      );
+    }
+    return { channel, start: first, end: last, lift: lift[r] };
+  });
+}
+
 export async function fitCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseFitArgs(argv);
   const table = readTable(args);
@@ -97,6 +159,7 @@ export async function fitCommand(argv: readonly string[], io: Io): Promise<numbe
   if (args.holdout >= rows) {
     throw new UsageError(`--holdout ${args.holdout} must be smaller than the ${rows} periods`);
   }
+  const liftTests = args.lift ? readLiftTests(args.lift, args, table.dates) : undefined;
   const result = await fitMediaMix(
     {
       dates: table.dates,
@@ -116,6 +179,7 @@ export async function fitCommand(argv: readonly string[], io: Io): Promise<numbe
       kpiType: args.kpiType,
       bootstrapSamples: args.bootstrap,
       selection: args.select,
+      liftTests,
     },
   );
   if (args.out) {
@@ -156,6 +220,12 @@ function summarize(
       seconds: result.search.timing.seconds,
       paretoFront: result.search.paretoFront.length,
       selection: typeof result.search.selection === 'string' ? result.search.selection : 'knee',
+      objectives: Object.fromEntries(
+        result.search.objectiveNames.map((name, k) => [
+          name,
+          result.search.objectives[result.search.chosen * result.search.objectiveNames.length + k],
+        ]),
+      ),
     },
     metrics: result.train,
     holdoutMetrics: result.holdout,
@@ -194,6 +264,9 @@ export function formatSummary(s: FitSummary): string {
   lines.push(
     `search: ${s.search.algorithm} ${s.search.iterations} x ${s.search.trials} = ${s.search.candidates} candidates in ${s.search.seconds.toFixed(2)} s on ${s.search.workers || 1} thread(s), seed ${s.search.seed}; Pareto front ${s.search.paretoFront}, chosen by ${s.search.selection}`,
   );
+  if (s.search.objectives.mapeLift !== undefined) {
+    lines.push(`calibration: MAPE.LIFT ${pct(s.search.objectives.mapeLift)} over the lift tests`);
+  }
   const m = s.metrics;
   lines.push(
     `fit: R2 ${m.rsq.toFixed(3)}, adjusted R2 ${m.adjustedRsq.toFixed(3)}, NRMSE ${m.nrmse.toFixed(4)}, MAPE ${pct(m.mape)}, DECOMP.RSSD ${m.decompRssd.toFixed(4)}`,

@@ -125,6 +125,51 @@ describe('mmm fit', () => {
   });
 });
 
+describe('mmm fit --lift', () => {
+  const channel = ds.truth.channels[0];
+  const lift = channel.contribution.slice(10, 18).reduce((a, b) => a + b, 0);
+  const liftFile = writeCsv(
+    'lift.csv',
+    ['channel', 'start', 'end', 'lift'],
+    [[channel.spendColumn, ds.dates[10], ds.dates[17], lift]],
+  );
+
+  it('calibrates on lift tests and reports MAPE.LIFT', () => {
+    const args = ['fit', '--data', data, '--date', 'date', '--kpi', 'revenue', '--spend', spend];
+    const text = mmm(...args, '--lift', liftFile, ...small);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/calibration: MAPE\.LIFT \d+\.\d% over the lift tests/);
+    const json = JSON.parse(mmm(...args, '--lift', liftFile, '--json', ...small).stdout);
+    expect(Object.keys(json.search.objectives)).toEqual(['nrmse', 'decompRssd', 'mapeLift']);
+    expect(json.search.objectives.mapeLift).toBeLessThan(0.5);
+  });
+
+  it('rejects a lift test on a column that is not a channel', () => {
+    const file = writeCsv(
+      'lift-bad.csv',
+      ['channel', 'start', 'end', 'lift'],
+      [['promo', ds.dates[1], ds.dates[3], 5]],
+    );
+    const r = mmm(
+      'fit',
+      '--data',
+      data,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--lift',
+      file,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `mmm fit: ${file}: line 2: channel 'promo' is not a --spend or --organic column\n`,
+    );
+  });
+});
+
 describe('mmm fit errors', () => {
   const base = ['fit', '--date', 'date', '--kpi', 'revenue', '--spend', 'a,b'];
   const bad = (name: string, lines: string[]) => {
