@@ -1,6 +1,6 @@
 // One jest configuration for every package. Types are checked by `tsc --build`,
-// so ts-jest only transpiles (isolatedModules) and the suite starts fast.
-const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.base.json' }];
+// so ts-jest only transpiles (isolatedModules in tsconfig.base.json) and the suite starts fast.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.base.json' }];
 const moduleNameMapper = {
   '^@mmm/core$': '<rootDir>/libs/mmm-core/src',
   '^@mmm/platform$': '<rootDir>/libs/platform/src',
