@@ -13,6 +13,8 @@ const port = z.coerce
   .min(1, 'must be an integer 1-65535')
   .max(65535, 'must be an integer 1-65535');
 
+const OTLP_EXPECTED = 'must be an http(s) URL such as http://127.0.0.1:4318';
+
 /** Variables every service reads. Services extend this with their own fields. */
 export const baseConfigSchema = z.object({
   NATS_URL: z
@@ -27,7 +29,9 @@ export const baseConfigSchema = z.object({
   SERVICE_NAME: z.string().min(1, 'must not be empty').optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .string()
-    .url('must be an http(s) URL such as http://127.0.0.1:4318')
+    .url(OTLP_EXPECTED)
+    // zod's url() takes any scheme ("collector:4318" parses): the exporter speaks http(s).
+    .regex(/^https?:\/\/[^/\s]+/, OTLP_EXPECTED)
     .optional(),
   DEFAULT_WORKSPACE: z
     .string()
@@ -90,23 +94,18 @@ function schemaFor<E extends ConfigExtension>(extension?: E) {
   return extension ? baseConfigSchema.extend(extension) : baseConfigSchema;
 }
 
-/**
- * Parses an environment without side effects; throws a ConfigError naming
- * every wrong variable in one line.
- */
-export function parseConfig<E extends ConfigExtension = Record<never, never>>(
-  env: Record<string, string | undefined>,
-  extension?: E,
-): Config<E> {
+function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
   // An empty variable means "not set", as shells and compose files use it.
   const cleaned: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
-  const result = schemaFor(extension).safeParse(cleaned);
-  if (result.success) return result.data as Config<E>;
+  return cleaned;
+}
+
+function configErrorFrom(error: z.ZodError, cleaned: Record<string, string>): ConfigError {
   const problems: ConfigProblem[] = [];
-  for (const issue of result.error.issues) {
+  for (const issue of error.issues) {
     const variable = String(issue.path[0] ?? '(environment)');
     // One problem per variable: zod may report several checks of one value.
     if (problems.some((p) => p.variable === variable)) continue;
@@ -120,7 +119,28 @@ export function parseConfig<E extends ConfigExtension = Record<never, never>>(
             : issue.message;
     problems.push({ variable, expected, received: cleaned[variable] });
   }
-  throw new ConfigError(problems);
+  return new ConfigError(problems);
+}
+
+/**
+ * Parses an environment without side effects; throws a ConfigError naming
+ * every wrong variable in one line.
+ */
+export function parseConfig<E extends ConfigExtension = Record<never, never>>(
+  env: Record<string, string | undefined>,
+  extension?: E,
+): Config<E> {
+  const cleaned = cleanEnv(env);
+  const result = schemaFor(extension).safeParse(cleaned);
+  if (result.success) return result.data as Config<E>;
+  throw configErrorFrom(result.error, cleaned);
+}
+
+/** Prints the one-line message of a configuration failure and exits with status 1. */
+function exitWithConfigError(error: unknown): never {
+  const line = error instanceof ConfigError ? error.message : `config error: ${String(error)}`;
+  process.stderr.write(line + '\n');
+  process.exit(1);
 }
 
 // One parse per schema: the service's config module calls loadConfig once and
@@ -140,21 +160,45 @@ export function loadConfig<E extends ConfigExtension = Record<never, never>>(
     loaded.set(extension, config);
     return config;
   } catch (error) {
-    const line = error instanceof ConfigError ? error.message : `config error: ${String(error)}`;
-    process.stderr.write(line + '\n');
-    process.exit(1);
+    exitWithConfigError(error);
   }
+}
+
+const telemetrySchema = baseConfigSchema.pick({
+  SERVICE_NAME: true,
+  OTEL_EXPORTER_OTLP_ENDPOINT: true,
+});
+
+export interface TelemetryEnv {
+  serviceName?: string;
+  otlpEndpoint?: string;
+}
+
+/**
+ * The two telemetry variables of an environment, checked by the same rules as
+ * the full configuration; throws a ConfigError naming the wrong ones.
+ */
+export function parseTelemetryEnv(env: Record<string, string | undefined>): TelemetryEnv {
+  const cleaned = cleanEnv(env);
+  const result = telemetrySchema.safeParse(cleaned);
+  if (!result.success) throw configErrorFrom(result.error, cleaned);
+  return {
+    serviceName: result.data.SERVICE_NAME,
+    otlpEndpoint: result.data.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
 }
 
 /**
  * Telemetry starts before the service's configuration is parsed (it must be
- * the first import), so it reads just its two variables here.
+ * the first import), so it reads just its two variables here; a wrong one
+ * stops the process with the same one line loadConfig prints.
  */
-export function telemetryEnv(): { serviceName?: string; otlpEndpoint?: string } {
-  return {
-    serviceName: process.env.SERVICE_NAME || undefined,
-    otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
-  };
+export function telemetryEnv(): TelemetryEnv {
+  try {
+    return parseTelemetryEnv(process.env);
+  } catch (error) {
+    exitWithConfigError(error);
+  }
 }
 
 /** Directories of PATH, for tools that spawn binaries (the test harness's nats-server). */

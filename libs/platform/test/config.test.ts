@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, parseConfig } from '../src';
+import { ConfigError, parseConfig, parseTelemetryEnv } from '../src';
 import { NODE_PATH, compileSrc } from './compiled-src';
 
 describe('parseConfig', () => {
@@ -99,6 +99,32 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseTelemetryEnv', () => {
+  it('reads the two telemetry variables by the rules of the full configuration', () => {
+    expect(parseTelemetryEnv({})).toEqual({ serviceName: undefined, otlpEndpoint: undefined });
+    expect(
+      parseTelemetryEnv({
+        SERVICE_NAME: 'modeling',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        PORT: 'ignored here',
+      }),
+    ).toEqual({ serviceName: 'modeling', otlpEndpoint: 'http://collector:4318' });
+  });
+
+  it.each(['notaurl', 'collector:4318', 'ftp://collector'])(
+    'rejects OTEL_EXPORTER_OTLP_ENDPOINT=%s with the one config line',
+    (value) => {
+      expect(() => parseTelemetryEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: value })).toThrow(
+        new ConfigError(
+          'OTEL_EXPORTER_OTLP_ENDPOINT',
+          'must be an http(s) URL such as http://127.0.0.1:4318',
+          value,
+        ).message,
+      );
+    },
+  );
+});
+
 describe('loadConfig in a real process', () => {
   // The child runs the real config module, compiled on the fly, so the test
   // does not depend on a previous build.
@@ -110,8 +136,18 @@ describe('loadConfig in a real process', () => {
      const config = loadConfig();
      console.log(JSON.stringify(config));`,
   );
-  const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [path.join(dir, 'main.js')], {
+  // A service's main: telemetry first, then the configuration.
+  fs.writeFileSync(
+    path.join(dir, 'service-main.js'),
+    `const { startTelemetry } = require('./telemetry.js');
+     const telemetry = startTelemetry('probe');
+     const { loadConfig } = require('./config.js');
+     loadConfig();
+     console.log('started');
+     void telemetry.shutdown();`,
+  );
+  const run = (env: Record<string, string>, main = 'main.js') =>
+    spawnSync(process.execPath, [path.join(dir, main)], {
       env: {
         PATH: process.env.PATH,
         NODE_PATH,
@@ -127,6 +163,15 @@ describe('loadConfig in a real process', () => {
     const child = run({ PORT: 'abc' });
     expect(child.status).toBe(1);
     expect(child.stderr).toBe('config error: PORT must be an integer 1-65535, got "abc"\n');
+    expect(child.stdout).toBe('');
+  });
+
+  it('stops a service with one line, not a stack trace, on a bad OTLP endpoint', () => {
+    const child = run({ OTEL_EXPORTER_OTLP_ENDPOINT: 'notaurl' }, 'service-main.js');
+    expect(child.status).toBe(1);
+    expect(child.stderr).toBe(
+      'config error: OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://127.0.0.1:4318, got "notaurl"\n',
+    );
     expect(child.stdout).toBe('');
   });
 
