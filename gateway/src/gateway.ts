@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { Logger } from '@mmm/platform';
+import { errorLoggingPlugin, type Logger } from '@mmm/platform';
 import type { GatewayContext } from './context';
+import { formatGatewayError, isClientSafeGatewayError } from './errors';
 import { createRequestHandler } from './http';
 import { createGatewayMetrics } from './metrics';
 import { createSubgraphSource } from './subgraph-source';
@@ -45,7 +46,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const target = overrides[name] ?? url;
       if (!target) throw new Error(`Subgraph ${name} has no URL in the supergraph or environment.`);
       logger.info('subgraph', { subgraph: name, url: target });
-      return createSubgraphSource(target);
+      return createSubgraphSource(name, target);
     },
   });
   const metrics = createGatewayMetrics();
@@ -64,11 +65,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger: apolloLogger,
         // Clients get codes and messages, never stack traces.
         includeStacktraceInErrorResponses: false,
+        // Nor URLs and socket errors of subgraphs: those go to the log (errorLoggingPlugin).
+        formatError: formatGatewayError,
         // Shutdown is the platform's (handleSignals): Apollo's own handler would re-raise the
         // signal and kill the process before the other hooks ran.
         stopOnTerminationSignals: false,
         plugins: [
           metrics.plugin,
+          errorLoggingPlugin(logger, { isClientSafe: isClientSafeGatewayError }),
           ApolloServerPluginDrainHttpServer({
             httpServer: server,
             stopGracePeriodMillis: options.shutdownTimeoutMs ?? 10_000,

@@ -1,14 +1,34 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import type { GatewayContext } from './context';
 import { REQUEST_ID_HEADER, WORKSPACE_HEADER } from './context';
+import { SubgraphUnavailableError } from './errors';
+
+class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    readonly subgraph: string,
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+  ) {
+    super(config);
+  }
+
+  override didEncounterError(error: Error): void {
+    // A GraphQLError is the subgraph's answer; anything else means it did not answer at all.
+    if (error instanceof GraphQLError) throw error;
+    throw new SubgraphUnavailableError(this.subgraph, error);
+  }
+}
 
 /**
  * A subgraph reached over HTTP that carries the request's id and workspace in headers, so that
  * the subgraph's logs and storage scope match the gateway's.
  */
-export function createSubgraphSource(url: string): RemoteGraphQLDataSource<GatewayContext> {
-  return new RemoteGraphQLDataSource<GatewayContext>({
+export function createSubgraphSource(
+  name: string,
+  url: string,
+): RemoteGraphQLDataSource<GatewayContext> {
+  return new SubgraphSource(name, {
     url,
     willSendRequest({ request, context }) {
       // Health checks and schema loads carry no caller context.

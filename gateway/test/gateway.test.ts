@@ -68,7 +68,11 @@ async function startCallerSubgraph() {
 }
 
 /** A gateway over the caller subgraph, whose supergraph URL only the override makes reachable. */
-function gatewayOver(subgraphUrl: string, maxBodyBytes?: number): Gateway {
+function gatewayOver(
+  subgraphUrl: string,
+  maxBodyBytes?: number,
+  logger = createLogger('gateway-test', { level: 'silent' }),
+): Gateway {
   const composed = composeServices([
     { name: 'callers', url: 'http://127.0.0.1:9/graphql', typeDefs: callerTypeDefs },
   ]);
@@ -78,7 +82,7 @@ function gatewayOver(subgraphUrl: string, maxBodyBytes?: number): Gateway {
     subgraphUrls: { callers: subgraphUrl },
     defaultWorkspace: 'default',
     maxBodyBytes,
-    logger: createLogger('gateway-test', { level: 'silent' }),
+    logger,
   });
 }
 
@@ -194,6 +198,54 @@ describe('the gateway', () => {
   it('refuses a body over the size limit with 413', async () => {
     const res = await post({}, `{ caller { requestId } } # ${'x'.repeat(70 * 1024)}`);
     expect(res.status).toBe(413);
+  });
+});
+
+describe('a subgraph the gateway cannot reach', () => {
+  it('is named to the client without its URL or socket error, and logged with both', async () => {
+    const telemetry = startTelemetry('gateway-test');
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('gateway-test', {
+      level: 'error',
+      write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+    });
+    // Port 9 (discard) is closed on loopback: every fetch is refused.
+    const gateway = gatewayOver('http://127.0.0.1:9/graphql', undefined, logger);
+    try {
+      const url = await gateway.start(0, '127.0.0.1');
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': 'req-down',
+          traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        },
+        body: JSON.stringify({ query: '{ caller { requestId } }' }),
+      });
+      const body = (await res.json()) as {
+        errors: Array<{ message: string; extensions: Record<string, unknown> }>;
+      };
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors[0].message).toBe('subgraph callers is unavailable');
+      expect(body.errors[0].extensions).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        serviceName: 'callers',
+      });
+      const raw = JSON.stringify(body);
+      expect(raw).not.toContain('127.0.0.1');
+      expect(raw).not.toContain('ECONNREFUSED');
+
+      const logged = lines.filter((l) => l.msg === 'graphql request failed');
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ request_id: 'req-down', trace_id: traceId });
+      const error = logged[0].error as { message: string; stack: string };
+      expect(error.message).toContain('ECONNREFUSED');
+      expect(error.stack).toEqual(expect.any(String));
+    } finally {
+      await gateway.stop();
+      await telemetry.shutdown();
+    }
   });
 });
 

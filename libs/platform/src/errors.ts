@@ -1,4 +1,7 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { trace } from '@opentelemetry/api';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './logger';
 
 /** One problem found in user input: which field, row (1-based) and column. */
 export interface ValidationIssue {
@@ -8,12 +11,15 @@ export interface ValidationIssue {
   message: string;
 }
 
-/** The GraphQL error codes domain errors map to. */
+/** The GraphQL error codes a client may see from a subgraph or the gateway. */
 export const ERROR_CODES = {
-  BAD_USER_INPUT: 'The input is invalid; extensions.issues names each problem.',
+  BAD_USER_INPUT:
+    'The input is invalid; extensions.issues names each problem (extensions.field for a header).',
+  BAD_REQUEST: 'The HTTP request is not a GraphQL request (no query, wrong method or body).',
   NOT_FOUND: 'The requested thing does not exist in this workspace.',
   FORBIDDEN: 'The caller may not do this in this workspace.',
   CONFLICT: 'The request conflicts with the current state (e.g. a job already running).',
+  SERVICE_UNAVAILABLE: 'A service behind the gateway could not answer; retry later.',
   INTERNAL_SERVER_ERROR: 'Something failed inside the service; details are in its logs.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -92,6 +98,22 @@ const PASS_THROUGH = new Set([
   'UNAUTHENTICATED',
 ]);
 
+/** Code of a GraphQL error (or of what Apollo wrapped), when it has one. */
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * True for what the caller did wrong or may know about (domain errors, GraphQL's own request
+ * errors): those reach the client as they are. Anything else is masked and must be logged.
+ */
+export function isClientSafeError(error: unknown): boolean {
+  if (findDomainError(error)) return true;
+  const code = codeOf(error);
+  return code !== undefined && PASS_THROUGH.has(code);
+}
+
 /**
  * Apollo `formatError`: domain errors become their code with client-safe
  * extensions (issues for BAD_USER_INPUT); GraphQL's own request errors pass
@@ -127,9 +149,39 @@ export function formatError(
   };
 }
 
-/** Turns a domain error into a GraphQLError, for code that throws outside resolvers. */
-export function toGraphQLError(error: DomainError): GraphQLError {
-  const extensions: Record<string, unknown> = { ...error.details, code: error.code };
-  if (error instanceof ValidationError) extensions.issues = error.issues;
-  return new GraphQLError(error.message, { extensions, originalError: error });
+export interface ErrorLogOptions {
+  /** Errors that need no log line (the client sees them as they are); isClientSafeError by default. */
+  isClientSafe?: (error: GraphQLError) => boolean;
+}
+
+/**
+ * Apollo plugin: one error line, with the stack, request id and trace id, for every error the
+ * client only sees masked ("Internal server error"), so that the cause is in the logs.
+ */
+export function errorLoggingPlugin(
+  logger: Logger,
+  options: ErrorLogOptions = {},
+): ApolloServerPlugin<{ requestId?: string }> {
+  const isClientSafe = options.isClientSafe ?? isClientSafeError;
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, request, operationName }) {
+          const traceId = trace.getActiveSpan()?.spanContext().traceId;
+          for (const error of errors) {
+            if (isClientSafe(error)) continue;
+            const cause = error.originalError ?? error;
+            logger.error('graphql request failed', {
+              request_id: contextValue?.requestId ?? request.http?.headers.get('x-request-id'),
+              ...(traceId && traceId !== '0'.repeat(32) ? { trace_id: traceId } : {}),
+              operation: operationName ?? undefined,
+              path: error.path?.join('.'),
+              subgraph: error.extensions?.serviceName,
+              error: cause instanceof Error ? cause : new Error(String(cause)),
+            });
+          }
+        },
+      };
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { formatError } from './errors';
+import { errorLoggingPlugin, formatError } from './errors';
 import { createLogger, type Logger } from './logger';
 import {
   createMetricsRegistry,
@@ -146,6 +146,8 @@ export async function startSubgraph<C extends SubgraphContext>(
         metrics,
         measuredFields(options.resolvers as GraphQLResolverMap<never>),
       ),
+      // formatError hides what failed from the client: the log keeps it.
+      errorLoggingPlugin(logger),
     ],
     logger: {
       debug: (m) => logger.debug(String(m)),
@@ -173,8 +175,9 @@ export async function startSubgraph<C extends SubgraphContext>(
   const buildContext = async (headers: Record<string, string>) => {
     const workspaceHeader = headers['x-workspace-id'];
     if (workspaceHeader !== undefined && !WORKSPACE.test(workspaceHeader)) {
+      // The same code and field as the gateway gives for the same header.
       throw new GraphQLError('x-workspace-id must be 1-64 characters of [-_a-zA-Z0-9]', {
-        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+        extensions: { code: 'BAD_USER_INPUT', field: 'x-workspace-id', http: { status: 400 } },
       });
     }
     const workspaceId = workspaceHeader ?? defaultWorkspace;

@@ -8,7 +8,7 @@ import {
   isDomainError,
   parseScopedKey,
   scopedKey,
-  toGraphQLError,
+  isClientSafeError,
 } from '../src';
 
 const wrapped = (error: Error) =>
@@ -74,18 +74,27 @@ describe('formatError', () => {
 
   it('documents every code it can produce', () => {
     expect(Object.keys(ERROR_CODES).sort()).toEqual([
+      'BAD_REQUEST',
       'BAD_USER_INPUT',
       'CONFLICT',
       'FORBIDDEN',
       'INTERNAL_SERVER_ERROR',
       'NOT_FOUND',
+      'SERVICE_UNAVAILABLE',
     ]);
     expect(isDomainError(new NotFoundError('m', '1'))).toBe(true);
     expect(isDomainError(new Error('x'))).toBe(false);
-    expect(toGraphQLError(new ValidationError([{ message: 'bad' }])).extensions).toEqual({
-      code: 'BAD_USER_INPUT',
-      issues: [{ message: 'bad' }],
+  });
+
+  it('tells client-safe errors from those that are masked and must be logged', () => {
+    expect(isClientSafeError(wrapped(new NotFoundError('m', '1')))).toBe(true);
+    const invalid = new GraphQLError('no field x', {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
     });
+    expect(isClientSafeError(invalid)).toBe(true);
+    expect(isClientSafeError(wrapped(new Error('socket hang up')))).toBe(false);
+    const internal = new GraphQLError('boom', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(isClientSafeError(internal)).toBe(false);
   });
 });
 

@@ -7,7 +7,9 @@ import {
   connectNats,
   createLogger,
   startSubgraph,
+  startTelemetry,
   testkit,
+  type Telemetry,
   type Subgraph,
   type SubgraphContext,
 } from '../src';
@@ -18,10 +20,12 @@ interface Ctx extends SubgraphContext {
   greeting: string;
 }
 
+let telemetry: Telemetry;
 let server: testkit.NatsServer;
 let nc: NatsConnection;
 let subgraph: Subgraph;
 let extraReady = true;
+const logLines: Array<Record<string, unknown>> = [];
 
 const typeDefs = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -101,6 +105,8 @@ async function waitForStatus(path: string, status: number, timeoutMs = 8000) {
 }
 
 beforeAll(async () => {
+  // The W3C propagator, so a caller's traceparent reaches the logs.
+  telemetry = startTelemetry('subgraph-test');
   server = await testkit.startNatsServer({ jetstream: true });
   nc = await connectNats({ NATS_URL: server.url });
   subgraph = await startSubgraph<Ctx>({
@@ -113,7 +119,10 @@ beforeAll(async () => {
     defaultWorkspace: 'default',
     readiness: { buckets: () => extraReady },
     registerShutdown: false,
-    logger: createLogger('subgraph-test', { level: 'silent' }),
+    logger: createLogger('subgraph-test', {
+      level: 'error',
+      write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>),
+    }),
     context: (base) => ({ ...base, greeting: 'hello' }),
   });
 });
@@ -122,6 +131,7 @@ afterAll(async () => {
   await subgraph?.stop();
   await nc?.close();
   await server?.stop();
+  await telemetry?.shutdown();
 });
 
 describe('startSubgraph over real HTTP', () => {
@@ -140,7 +150,11 @@ describe('startSubgraph over real HTTP', () => {
   it('refuses a malformed workspace header with 400', async () => {
     const res = await gql('{ whoami }', { 'x-workspace-id': 'a.b>' });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    // The code and field the gateway gives for the same header.
+    expect(res.body.errors[0].extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'x-workspace-id',
+    });
   });
 
   it('serves the federation SDL and resolves entities for the gateway', async () => {
@@ -242,6 +256,26 @@ describe('domain errors at the GraphQL edge', () => {
     expect(raw).not.toContain('hunter2');
     expect(raw).not.toContain('stacktrace');
     expect(raw).not.toContain('.ts:');
+  });
+
+  it('logs what it hid, with the stack, request id and trace id', async () => {
+    logLines.length = 0;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await gql('{ broken missing }', {
+      'x-request-id': 'req-broken',
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
+    const lines = logLines.filter((l) => l.msg === 'graphql request failed');
+    // One line for the masked error; the NotFoundError reached the client as it is.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      request_id: 'req-broken',
+      trace_id: traceId,
+      path: 'broken',
+      error: { type: 'Error', message: 'connection to 10.0.0.5 refused: password=hunter2' },
+    });
+    expect((lines[0].error as { stack: string }).stack).toContain('subgraph.test.ts');
   });
 
   it('keeps GraphQL validation errors readable', async () => {

@@ -1,0 +1,80 @@
+import { formatError, isClientSafeError } from '@mmm/platform';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+
+const MASKED_MESSAGE = 'Internal server error';
+
+/**
+ * A subgraph that did not answer (refused connection, timeout, reset). The message keeps the
+ * cause for the log; the client only sees the subgraph's name (formatGatewayError).
+ */
+export class SubgraphUnavailableError extends Error {
+  override readonly name = 'SubgraphUnavailableError';
+  constructor(
+    readonly subgraph: string,
+    cause: unknown,
+  ) {
+    super(
+      `subgraph ${subgraph} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    if (cause instanceof Error && cause.stack)
+      this.stack = `${this.stack}\nCaused by: ${cause.stack}`;
+  }
+}
+
+function findUnavailable(error: unknown): SubgraphUnavailableError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current instanceof SubgraphUnavailableError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+function serviceNameOf(error: { extensions?: Record<string, unknown> }): string | undefined {
+  const name = error.extensions?.serviceName;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * A subgraph's own INTERNAL_SERVER_ERROR: already masked (and logged) by the subgraph's
+ * formatError, so it is safe to pass on and needs no second log line.
+ */
+function isMaskedBySubgraph(error: { message: string; extensions?: Record<string, unknown> }) {
+  return (
+    serviceNameOf(error) !== undefined &&
+    error.extensions?.code === 'INTERNAL_SERVER_ERROR' &&
+    error.message === MASKED_MESSAGE
+  );
+}
+
+/** Errors that reach the client as they are; every other one is logged by the gateway. */
+export function isClientSafeGatewayError(error: GraphQLError): boolean {
+  return isClientSafeError(error) || isMaskedBySubgraph(error);
+}
+
+/**
+ * Apollo `formatError` of the gateway. What a subgraph answered passes on (its formatError
+ * already hid internals); a subgraph the gateway could not reach or understand becomes
+ * SERVICE_UNAVAILABLE naming it, without the URL or socket error (those are in the log).
+ */
+export function formatGatewayError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
+  if (isMaskedBySubgraph(formatted)) {
+    const extensions: Record<string, unknown> = { ...formatted.extensions };
+    delete extensions.stacktrace;
+    return { ...formatted, extensions };
+  }
+  const unavailable = findUnavailable(error);
+  if (unavailable) {
+    return {
+      message: `subgraph ${unavailable.subgraph} is unavailable`,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: unavailable.subgraph },
+    };
+  }
+  return formatError(formatted, error);
+}
