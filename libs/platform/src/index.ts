@@ -5,6 +5,7 @@ export * from './errors';
 export * from './nats';
 export * from './events';
 export * from './storage';
+export * from './kv-index';
 export * from './metrics';
 export * from './subgraph';
 export * from './shutdown';

@@ -1,3 +1,4 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import type { KvBucketName } from './nats';
@@ -37,6 +38,29 @@ export function parseScopedKey(key: string): { workspaceId: string; kind: string
   return { workspaceId, kind, id: rest[0] };
 }
 
+/**
+ * A compare-and-set write lost: the entry is no longer at the expected revision (or exists,
+ * for expectRevision 0). Told by JetStream's API error code, not by the message.
+ */
+export class RevisionConflictError extends Error {
+  override readonly name = 'RevisionConflictError';
+  constructor(
+    readonly key: string,
+    readonly expectedRevision: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${key} is no longer at revision ${expectedRevision}`, options);
+  }
+}
+
+function isWrongLastSequence(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
 export interface PutOptions {
   /** Write only if the entry is still at this revision (0: only if absent). */
   expectRevision?: number;
@@ -45,6 +69,7 @@ export interface PutOptions {
 /** JSON documents in one KV bucket, seen from one workspace. */
 export interface ScopedKv {
   readonly workspaceId: string;
+  /** Resolves with the new revision; a lost compare-and-set rejects with RevisionConflictError. */
   put<T>(kind: string, id: string, value: T, options?: PutOptions): Promise<number>;
   /** The document, or null when absent or deleted. */
   get<T>(kind: string, id: string): Promise<T | null>;
@@ -53,7 +78,10 @@ export interface ScopedKv {
   delete(kind: string, id: string): Promise<void>;
   /** Ids of the documents of a kind in this workspace. */
   ids(kind: string): Promise<string[]>;
-  /** All documents of a kind in this workspace (ids order). */
+  /**
+   * All documents of a kind in this workspace (ids order). Lists the keys on the server and reads
+   * each: for lists on a request path, a KvIndex (watchKvIndex) answers from memory.
+   */
   list<T>(kind: string): Promise<Array<{ id: string; value: T }>>;
 }
 
@@ -79,11 +107,16 @@ export function scopedKv(kv: KV, workspaceId: string): ScopedKv {
     async put(kind, id, value, options = {}) {
       const key = scopedKey(workspaceId, kind, id);
       const data = encoder.encode(JSON.stringify(value));
-      if (options.expectRevision === 0) return kv.create(key, data);
-      if (options.expectRevision !== undefined) {
-        return kv.update(key, data, options.expectRevision);
+      const expected = options.expectRevision;
+      if (expected === undefined) return kv.put(key, data);
+      try {
+        return expected === 0 ? await kv.create(key, data) : await kv.update(key, data, expected);
+      } catch (error) {
+        if (isWrongLastSequence(error)) {
+          throw new RevisionConflictError(key, expected, { cause: error });
+        }
+        throw error;
       }
-      return kv.put(key, data);
     },
     async get<T>(kind: string, id: string) {
       return (await getEntry<T>(kind, id))?.value ?? null;
@@ -94,11 +127,12 @@ export function scopedKv(kv: KV, workspaceId: string): ScopedKv {
     },
     ids,
     async list<T>(kind: string) {
+      const keys = await ids(kind);
+      const entries = await Promise.all(keys.map((id) => getEntry<T>(kind, id)));
       const out: Array<{ id: string; value: T }> = [];
-      for (const id of await ids(kind)) {
-        const value = await getEntry<T>(kind, id);
-        if (value) out.push({ id, value: value.value });
-      }
+      entries.forEach((entry, i) => {
+        if (entry) out.push({ id: keys[i], value: entry.value });
+      });
       return out;
     },
   };

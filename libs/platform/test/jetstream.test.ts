@@ -24,6 +24,8 @@ import {
   toBinary,
   type EventMessage,
   type Provisioned,
+  RevisionConflictError,
+  watchKvIndex,
 } from '../src';
 
 jest.setTimeout(30_000);
@@ -401,6 +403,47 @@ describe('a NATS restart', () => {
   });
 });
 
+describe('a KV index', () => {
+  it('lists a workspace from memory: documents written before it started and since, by anyone', async () => {
+    const acme = scopedKv(provisioned.kv.scenarios, 'acme');
+    await acme.put('scenario', 's1', { n: 1 });
+    const changes: string[] = [];
+    const index = await watchKvIndex<{ n: number }>(provisioned.kv.scenarios, 'scenario', {
+      onChange: (d) => changes.push(`${d.workspaceId}/${d.id}`),
+    });
+    try {
+      await waitFor(() => index.isReady() || undefined);
+      expect(index.peek('acme')).toEqual([{ id: 's1', value: { n: 1 } }]);
+      await acme.put('scenario', 's2', { n: 2 });
+      await scopedKv(provisioned.kv.scenarios, 'globex').put('scenario', 's9', { n: 9 });
+      await acme.put('other', 'x', { n: 0 });
+      await waitFor(() => index.peek('acme')?.length === 2 || undefined);
+      expect(await index.list('acme')).toEqual([
+        { id: 's1', value: { n: 1 } },
+        { id: 's2', value: { n: 2 } },
+      ]);
+      expect(index.peek('globex')).toEqual([{ id: 's9', value: { n: 9 } }]);
+      await acme.delete('scenario', 's1');
+      await waitFor(() => index.peek('acme')?.length === 1 || undefined);
+      expect(
+        index
+          .documents()
+          ?.map((d) => `${d.workspaceId}/${d.id}`)
+          .sort(),
+      ).toEqual(['acme/s2', 'globex/s9']);
+      expect(changes).toContain('globex/s9');
+      // A write this process notes is listed at once, and the watch's echo does not undo it.
+      index.note('acme', 's3', { n: 3 }, 1_000_000);
+      expect(index.peek('acme')?.map((d) => d.id)).toEqual(['s2', 's3']);
+    } finally {
+      await index.stop();
+    }
+    // Stopped: not ready, and list reads KV instead.
+    expect(index.peek('acme')).toBeNull();
+    expect((await index.list('acme')).map((d) => d.id)).toEqual(['s2']);
+  });
+});
+
 describe('workspace-scoped storage', () => {
   it('keeps KV documents of one workspace invisible to another', async () => {
     const acme = scopedKv(provisioned.kv.models, 'acme');
@@ -424,11 +467,11 @@ describe('workspace-scoped storage', () => {
     const rev = await store.put('job', 'j1', { state: 'queued' }, { expectRevision: 0 });
     await expect(
       store.put('job', 'j1', { state: 'again' }, { expectRevision: 0 }),
-    ).rejects.toThrow();
+    ).rejects.toBeInstanceOf(RevisionConflictError);
     await store.put('job', 'j1', { state: 'running' }, { expectRevision: rev });
     await expect(
       store.put('job', 'j1', { state: 'stale' }, { expectRevision: rev }),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'RevisionConflictError', expectedRevision: rev });
     expect(await store.getEntry('job', 'j1')).toMatchObject({ value: { state: 'running' } });
   });
 
