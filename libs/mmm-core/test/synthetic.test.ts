@@ -79,6 +79,40 @@ describe('synthetic dataset', () => {
   });
 });
 
+describe('synthetic media plans', () => {
+  const ds = generateSyntheticDataset({ seed: 11 });
+  const spend = (name: string) => ds.columns[`${name}_spend`];
+
+  test('flighted channels have dark periods and bursts; always-on channels never go dark', () => {
+    for (const name of ['tv', 'radio', 'ooh', 'print', 'video']) {
+      const dark = spend(name).filter((v) => v === 0).length;
+      expect(dark).toBeGreaterThan(0.1 * 156);
+      expect(dark).toBeLessThan(0.7 * 156);
+    }
+    for (const name of ['search', 'social', 'display']) {
+      const values = spend(name);
+      expect(Math.min(...values)).toBeGreaterThan(0);
+      // Campaign pushes and cuts: the busiest period is several times the quietest.
+      expect(Math.max(...values) / Math.min(...values)).toBeGreaterThan(3);
+    }
+  });
+
+  test('each channel spends its mean per period on average (to the cent)', () => {
+    for (const spec of ds.options.channels) {
+      const values = spend(spec.name);
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      expect(Math.abs(mean - spec.meanSpend!)).toBeLessThan(0.01);
+    }
+  });
+
+  test("spendPlan 'log-ar1' keeps the earlier plan, which the Robyn fixture was made on", () => {
+    const old = generateSyntheticDataset({ seed: 7, periods: 78, spendPlan: 'log-ar1' });
+    expect(old.options.spendPlan).toBe('log-ar1');
+    expect(old.columns.tv_spend.every((v) => v > 0)).toBe(true);
+    expect(toCsv(old)).not.toBe(toCsv(generateSyntheticDataset({ seed: 7, periods: 78 })));
+  });
+});
+
 describe('synthetic truth and the evaluator agree', () => {
   test.each([1, 2, 3])(
     'seed %i: with the true hyperparameters, median ROAS error < 15% at 3% noise (156 weeks, 8 channels)',

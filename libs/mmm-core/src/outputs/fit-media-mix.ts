@@ -82,11 +82,19 @@ export async function fitMediaMix(
       paretoFrontSize: search.paretoFront.length,
       selection: search.selection,
       objectives: Object.fromEntries(
-        search.objectiveNames.map((name, k) => [
-          name,
-          search.objectives[search.chosen * search.objectiveNames.length + k],
-        ]),
+        search.objectiveNames.map((name, k) => [name, search.chosenObjectives[k]]),
       ),
+      ...(search.posterior
+        ? {
+            posterior: {
+              chains: search.posterior.chains,
+              steps: search.posterior.steps,
+              priorStrength: search.posterior.priorStrength,
+              draws: search.posterior.draws,
+              acceptance: search.posterior.acceptance,
+            },
+          }
+        : {}),
       hyperparameters: Object.fromEntries(
         search.layout.names.map((name, j) => [name, search.chosenParameters[j]]),
       ),

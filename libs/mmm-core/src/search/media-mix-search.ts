@@ -21,6 +21,12 @@ import {
 import { kneeIndex } from './nsga2';
 import { runNsga2, type SearchProgress } from './nsga2-search';
 import {
+  defaultPosteriorSteps,
+  samplePosterior,
+  type PosteriorOptions,
+  type PosteriorSummary,
+} from './posterior';
+import {
   createMediaMixObjectives,
   OBJECTIVE_NAMES,
   type LiftTest,
@@ -38,8 +44,13 @@ export interface MediaMixSearchOptions {
   /** Worker threads; 0 evaluates in the calling thread. Default: every core. */
   workers?: number;
   liftTests?: LiftTest[];
-  /** How the model is chosen on the Pareto front; see chooseOnFront. Default 'knee'. */
-  selection?: FrontSelection;
+  /**
+   * How the model is chosen: 'posterior' (default without lift tests; see posterior.ts) or a
+   * rule on the Pareto front (chooseOnFront; default 'best-fit' with lift tests).
+   */
+  selection?: ModelSelection;
+  /** Sampler settings for selection 'posterior'. */
+  posterior?: PosteriorOptions;
   onProgress?: (progress: SearchProgress) => void;
 }
 
@@ -52,6 +63,18 @@ export interface MediaMixSearchOptions {
  * - { nrmseTolerance: t }: the knee among members whose NRMSE is within (1 + t) of the best.
  */
 export type FrontSelection = 'knee' | 'best-fit' | { nrmseTolerance: number };
+
+/**
+ * 'posterior': the posterior mean of the hyperparameters, sampled from the best-fitting
+ * candidates (posterior.ts); the most accurate rule on synthetic data with known truth
+ * (docs/BENCHMARKS.md). It does not take lift tests. Otherwise a rule on the front.
+ */
+export type ModelSelection = FrontSelection | 'posterior';
+
+/** The default rule: 'posterior', or 'best-fit' when lift tests are given. */
+export function defaultSelection(liftTests?: readonly LiftTest[]): ModelSelection {
+  return liftTests && liftTests.length > 0 ? 'best-fit' : 'posterior';
+}
 
 /** The chosen candidate index on a front (objective 0 is NRMSE). */
 export function chooseOnFront(
@@ -85,10 +108,18 @@ export interface MediaMixSearchResult {
   count: number;
   /** Candidate indices on the Pareto front over all trials. */
   paretoFront: number[];
-  /** The chosen front member (see MediaMixSearchOptions.selection). */
+  /**
+   * The chosen front member (see MediaMixSearchOptions.selection); with 'posterior', the
+   * best-fitting candidate the first chain started from.
+   */
   chosen: number;
-  selection: FrontSelection;
+  selection: ModelSelection;
+  /** The chosen model's hyperparameters (with 'posterior': the posterior mean). */
   chosenParameters: Float64Array;
+  /** The chosen model's objectives, in objectiveNames order. */
+  chosenObjectives: number[];
+  /** With selection 'posterior': the sampler's summary, ROAS intervals included. */
+  posterior: PosteriorSummary | null;
   /** The chosen candidate re-evaluated: coefficients, shares, inflexions. */
   chosenResult: CandidateResult;
   settings: {
@@ -135,6 +166,25 @@ function cloneableInput(context: MediaMixObjectivesContext): MediaMixObjectivesC
   };
 }
 
+/**
+ * Up to `count` candidates with the lowest NRMSE, best first, skipping duplicates of a
+ * genome already taken (NSGA-II keeps elite copies).
+ */
+function bestFitting(objectives: Float64Array, m: number, total: number, count: number): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < total; i++) if (Number.isFinite(objectives[i * m])) order.push(i);
+  order.sort((a, b) => objectives[a * m] - objectives[b * m] || a - b);
+  const out: number[] = [];
+  let last = NaN;
+  for (const i of order) {
+    if (objectives[i * m] === last) continue;
+    out.push(i);
+    last = objectives[i * m];
+    if (out.length === count) break;
+  }
+  return out;
+}
+
 export async function searchMediaMix(
   input: CandidateContextInput,
   options: MediaMixSearchOptions = {},
@@ -144,6 +194,11 @@ export async function searchMediaMix(
   const objectivesContext: MediaMixObjectivesContext = { input, liftTests: options.liftTests };
   // Fail on bad lift tests here, not inside a worker.
   createMediaMixObjectives(objectivesContext);
+  if (options.selection === 'posterior' && options.liftTests && options.liftTests.length > 0) {
+    throw new RangeError(
+      "selection 'posterior' does not take lift tests; use 'best-fit' or 'knee'",
+    );
+  }
   const workers = options.workers ?? availableCores();
   const evaluator = await createMediaMixEvaluator(objectivesContext, workers);
   try {
@@ -155,14 +210,36 @@ export async function searchMediaMix(
       onProgress: options.onProgress,
     });
     const d = context.layout.size;
-    const selection = options.selection ?? 'knee';
-    const chosen = chooseOnFront(
-      result.objectives,
-      result.objectiveCount,
-      result.paretoFront,
-      selection,
-    );
-    const chosenParameters = result.genomes.slice(chosen * d, chosen * d + d);
+    const m = result.objectiveCount;
+    const selection = options.selection ?? defaultSelection(options.liftTests);
+    let chosen: number;
+    let chosenParameters: Float64Array;
+    let posterior: PosteriorSummary | null = null;
+    if (selection === 'posterior') {
+      const starts = bestFitting(result.objectives, m, result.genomes.length / d, 16);
+      if (starts.length === 0) throw new RangeError('no candidate could be fitted');
+      chosen = starts[0];
+      posterior = samplePosterior(
+        context,
+        starts.map((i) => result.genomes.slice(i * d, i * d + d)),
+        {
+          seed: options.seed ?? 1,
+          steps: defaultPosteriorSteps(result.genomes.length / d, options.posterior?.chains),
+          ...options.posterior,
+        },
+      );
+      chosenParameters = posterior.mean;
+    } else {
+      chosen = chooseOnFront(result.objectives, m, result.paretoFront, selection);
+      chosenParameters = result.genomes.slice(chosen * d, chosen * d + d);
+    }
+    const chosenObjectives = Array.from(result.objectives.subarray(chosen * m, chosen * m + m));
+    if (selection === 'posterior') {
+      // Score the posterior mean itself (without lift tests: NRMSE and DECOMP.RSSD).
+      const scored = new Float64Array(m);
+      createMediaMixObjectives(objectivesContext).evaluateInto(chosenParameters, 1, scored);
+      chosenObjectives.splice(0, m, ...scored);
+    }
     const chosenResult = copyCandidateResult(
       createCandidateEvaluator(context).evaluate(chosenParameters),
     );
@@ -179,6 +256,8 @@ export async function searchMediaMix(
       chosen,
       selection,
       chosenParameters,
+      chosenObjectives,
+      posterior,
       chosenResult,
       settings: {
         iterations: result.settings.iterations,

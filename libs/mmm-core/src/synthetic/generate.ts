@@ -9,6 +9,12 @@ export interface SyntheticChannelSpec {
   meanSpend?: number;
   /** Share of periods with spend (flighting; default 1 for always-on, drawn for some). */
   activeShare?: number;
+  /**
+   * How spend is planned ('flighted' plans only): 'flights' are bursts separated by dark
+   * periods (TV, radio, OOH, print, video); 'always-on' is a base level with campaign pushes
+   * and cuts (search, social, display). Default: 'flights' when activeShare < 1.
+   */
+  pattern?: 'flights' | 'always-on';
   /** True ROAS: total contribution / total spend (default drawn in [0.5, 3.5]). */
   roas?: number;
   theta?: number;
@@ -43,6 +49,14 @@ export interface SyntheticOptions {
   controls?: boolean;
   /** KPI column name (default 'revenue'). */
   kpiName?: string;
+  /**
+   * Spend plans (default 'flighted'): 'flighted' draws media plans as advertisers buy them:
+   * flights of a few weeks with dark weeks between (per channel pattern), always-on channels
+   * with campaign pushes, and a shared campaign calendar that several channels join, so that
+   * campaigns overlap. 'log-ar1' is the earlier plan (a persistent log-AR(1) level with random
+   * on/off flights), kept so that tables made with it can be reproduced.
+   */
+  spendPlan?: 'flighted' | 'log-ar1';
 }
 
 export interface SyntheticChannelTruth {
@@ -89,9 +103,18 @@ export interface SyntheticDataset {
 }
 
 const DEFAULT_CHANNELS: SyntheticChannelSpec[] = [
-  { name: 'tv', meanSpend: 70000, roas: 1.6, theta: 0.6, alpha: 2.0, gamma: 0.6 },
+  {
+    name: 'tv',
+    pattern: 'flights',
+    meanSpend: 70000,
+    roas: 1.6,
+    theta: 0.6,
+    alpha: 2.0,
+    gamma: 0.6,
+  },
   {
     name: 'radio',
+    pattern: 'flights',
     meanSpend: 15000,
     roas: 1.1,
     theta: 0.35,
@@ -101,6 +124,7 @@ const DEFAULT_CHANNELS: SyntheticChannelSpec[] = [
   },
   {
     name: 'ooh',
+    pattern: 'flights',
     meanSpend: 18000,
     roas: 0.8,
     theta: 0.4,
@@ -110,6 +134,7 @@ const DEFAULT_CHANNELS: SyntheticChannelSpec[] = [
   },
   {
     name: 'print',
+    pattern: 'flights',
     meanSpend: 6000,
     roas: 0.5,
     theta: 0.25,
@@ -117,11 +142,36 @@ const DEFAULT_CHANNELS: SyntheticChannelSpec[] = [
     gamma: 0.4,
     activeShare: 0.5,
   },
-  { name: 'search', meanSpend: 55000, roas: 3.2, theta: 0.1, alpha: 1.4, gamma: 0.5 },
-  { name: 'social', meanSpend: 45000, roas: 2.0, theta: 0.2, alpha: 1.8, gamma: 0.55 },
-  { name: 'display', meanSpend: 16000, roas: 0.9, theta: 0.15, alpha: 1.1, gamma: 0.45 },
+  {
+    name: 'search',
+    pattern: 'always-on',
+    meanSpend: 55000,
+    roas: 3.2,
+    theta: 0.1,
+    alpha: 1.4,
+    gamma: 0.5,
+  },
+  {
+    name: 'social',
+    pattern: 'always-on',
+    meanSpend: 45000,
+    roas: 2.0,
+    theta: 0.2,
+    alpha: 1.8,
+    gamma: 0.55,
+  },
+  {
+    name: 'display',
+    pattern: 'always-on',
+    meanSpend: 16000,
+    roas: 0.9,
+    theta: 0.15,
+    alpha: 1.1,
+    gamma: 0.45,
+  },
   {
     name: 'video',
+    pattern: 'flights',
     meanSpend: 25000,
     roas: 1.3,
     theta: 0.35,
@@ -158,6 +208,109 @@ function resolveChannels(spec: number | SyntheticChannelSpec[] | undefined, rng:
   return out;
 }
 
+/** The earlier plan: a persistent log-AR(1) level with random on/off flights. */
+function logAr1Spend(
+  rng: Mulberry32,
+  periods: number,
+  meanSpend: number,
+  activeShare: number,
+): number[] {
+  // Persistent, not yearly, so that it is not collinear with the seasonality.
+  const spend = new Array<number>(periods);
+  let on = true;
+  let level = 0;
+  for (let t = 0; t < periods; t++) {
+    if (activeShare < 1 && rng.uniform() < 0.25) on = rng.uniform() < activeShare;
+    level = 0.5 * level + 0.45 * rng.normal();
+    const jitter = Math.exp(level - 0.135);
+    const v = on || activeShare >= 1 ? (meanSpend * jitter) / Math.max(activeShare, 0.05) : 0;
+    spend[t] = round2(Math.max(0, v));
+  }
+  return spend;
+}
+
+/** An integer uniform in [lo, hi]. */
+function intBetween(rng: Mulberry32, lo: number, hi: number): number {
+  return lo + Math.floor(rng.uniform() * (hi - lo + 1));
+}
+
+/**
+ * The brand's campaign calendar, shared by the channels: campaigns of 3-6 periods every 6-16
+ * periods. Each channel joins each campaign with probability 1/2, so campaigns overlap across
+ * channels without moving them in lockstep.
+ */
+function campaignCalendar(rng: Mulberry32, periods: number): Array<[number, number]> {
+  const campaigns: Array<[number, number]> = [];
+  let t = intBetween(rng, 0, 8);
+  while (t < periods) {
+    const length = intBetween(rng, 3, 6);
+    campaigns.push([t, Math.min(periods, t + length)]);
+    t += length + intBetween(rng, 3, 10);
+  }
+  return campaigns;
+}
+
+/**
+ * A media plan as bought: 'flights' alternate bursts of 2-6 periods (each at its own level)
+ * with dark periods sized for the channel's active share; 'always-on' keeps a drifting base
+ * with pushes (x1.4-2.2 for 2-5 periods) and cuts (x0.3-0.6 for 1-3 periods). Joined brand
+ * campaigns switch a flighted channel on and lift an always-on one. Scaled so that the mean
+ * spend per period is `meanSpend`.
+ */
+function flightedSpend(
+  rng: Mulberry32,
+  periods: number,
+  meanSpend: number,
+  spec: SyntheticChannelSpec,
+  calendar: ReadonlyArray<[number, number]>,
+): number[] {
+  const pattern = spec.pattern ?? ((spec.activeShare ?? 1) < 1 ? 'flights' : 'always-on');
+  const raw = new Float64Array(periods);
+  const campaign = new Float64Array(periods);
+  for (const [from, to] of calendar) {
+    if (rng.uniform() >= 0.5) continue;
+    const lift = rng.between(1.3, 1.8);
+    for (let t = from; t < to; t++) campaign[t] = lift;
+  }
+  if (pattern === 'flights') {
+    const active = Math.min(0.95, Math.max(0.1, spec.activeShare ?? 0.65));
+    const meanGap = (4 * (1 - active)) / active;
+    let t = rng.uniform() < active ? 0 : intBetween(rng, 1, Math.max(1, Math.round(meanGap)));
+    while (t < periods) {
+      // Launch and sustain: a flight opens at 1.5x its level and tapers to 0.6x.
+      const length = intBetween(rng, 2, 6);
+      const level = Math.exp(0.5 * rng.normal());
+      for (let k = 0; k < length && t + k < periods; k++) {
+        raw[t + k] = level * (length > 1 ? 1.5 - (0.9 * k) / (length - 1) : 1);
+      }
+      t += length + intBetween(rng, 1, Math.max(1, Math.round(2 * meanGap - 1)));
+    }
+    for (let t = 0; t < periods; t++) {
+      if (campaign[t] > 0) raw[t] = Math.max(raw[t], campaign[t] * 0.8);
+      if (raw[t] > 0) raw[t] *= Math.exp(0.2 * rng.normal());
+    }
+  } else {
+    let drift = 0;
+    let push = 0;
+    let pushLeft = 0;
+    for (let t = 0; t < periods; t++) {
+      drift = 0.7 * drift + 0.25 * rng.normal();
+      if (pushLeft === 0 && rng.uniform() < 0.12) {
+        const cut = rng.uniform() < 0.3;
+        push = cut ? rng.between(0.2, 0.5) : rng.between(1.5, 2.5);
+        pushLeft = cut ? intBetween(rng, 1, 3) : intBetween(rng, 2, 5);
+      }
+      const factor = pushLeft > 0 ? push : 1;
+      if (pushLeft > 0) pushLeft--;
+      raw[t] = Math.exp(drift + 0.2 * rng.normal()) * factor * (campaign[t] > 0 ? campaign[t] : 1);
+    }
+  }
+  let sum = 0;
+  for (let t = 0; t < periods; t++) sum += raw[t];
+  const k = sum > 0 ? (meanSpend * periods) / sum : 0;
+  return Array.from(raw, (v) => round2(v * k));
+}
+
 /**
  * A seeded synthetic MMM dataset with known truth:
  *   kpi_t = intercept + trend_t + season_t + sum_c beta_c hill(adstock(spend_c))_t
@@ -182,6 +335,7 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Synthe
   const noiseShare = options.noise ?? 0.03;
   const withControls = options.controls ?? true;
   const kpiName = options.kpiName ?? 'revenue';
+  const spendPlan = options.spendPlan ?? 'flighted';
   const channels = resolveChannels(options.channels, rng);
   const step = frequency === 'weekly' ? 7 : 1;
   const yearPeriods = frequency === 'weekly' ? 365.25 / 7 : 365.25;
@@ -202,6 +356,7 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Synthe
         0.3 * Math.cos((4 * Math.PI * t) / yearPeriods + phase)),
   );
 
+  const calendar = spendPlan === 'flighted' ? campaignCalendar(rng, periods) : [];
   const columns: Record<string, number[]> = {};
   const spendColumns: string[] = [];
   const truthChannels: SyntheticChannelTruth[] = [];
@@ -217,18 +372,10 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Synthe
     const theta = spec.theta ?? rng.between(0.05, 0.6);
     const shape = spec.shape ?? rng.between(0.8, 2);
     const scale = spec.scale ?? rng.between(0.01, 0.06);
-    // Spend: a log-AR(1) plan (persistent, not yearly, so that it is not collinear with the
-    // seasonality) with campaign flights: off periods when activeShare < 1.
-    const spend = new Array<number>(periods);
-    let on = true;
-    let level = 0;
-    for (let t = 0; t < periods; t++) {
-      if (activeShare < 1 && rng.uniform() < 0.25) on = rng.uniform() < activeShare;
-      level = 0.5 * level + 0.45 * rng.normal();
-      const jitter = Math.exp(level - 0.135);
-      const v = on || activeShare >= 1 ? (meanSpend * jitter) / Math.max(activeShare, 0.05) : 0;
-      spend[t] = round2(Math.max(0, v));
-    }
+    const spend =
+      spendPlan === 'flighted'
+        ? flightedSpend(rng, periods, meanSpend, spec, calendar)
+        : logAr1Spend(rng, periods, meanSpend, activeShare);
     const column = `${spec.name}_spend`;
     columns[column] = spend;
     spendColumns.push(column);
@@ -322,6 +469,7 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Synthe
       noise: noiseShare,
       controls: withControls,
       kpiName,
+      spendPlan,
       channels,
     },
   };

@@ -1,26 +1,32 @@
 /**
  * Parameter recovery on the core's synthetic generator (known truth): 156 weeks, 8 paid
- * channels (the generator's default set: true ROAS 0.5 to 3.2, geometric adstock, Hill),
- * trend, yearly seasonality, two controls.
+ * channels (the generator's default set: true ROAS 0.5 to 3.2, geometric adstock, Hill; flighted
+ * TV, radio, OOH, print and video, always-on search, social and display with campaign pushes,
+ * on a shared campaign calendar), linear trend, yearly seasonality, two controls.
  *
- * Noise level: sd = 1% of the baseline KPI level (10,000 a week on a KPI of about 1.5
- * million, i.e. about 0.7% of the mean KPI; `noise: 0.01` in generateSyntheticDataset).
- * At the generator's default (3%) the ridge refit at the TRUE hyperparameters already
- * misses ROAS by a median of 7-10%, which leaves too little room for the hyperparameter
- * search (see docs/BENCHMARKS.md).
+ * Noise level: the generator's default, sd = 3% of the baseline KPI (30,000 a week on a mean KPI
+ * of about 1.5 million, i.e. about 2% of the mean KPI; `noise: 0.03`).
  *
- * Model choice: 'best-fit' (lowest NRMSE on the Pareto front). The default knee also weighs
- * DECOMP.RSSD, which by design pulls every channel's effect share towards its spend share,
- * i.e. all ROAS towards the average: a business prior, not an estimator of the truth.
+ * Model choice: the default, 'posterior' (src/search/posterior.ts): the posterior mean of the
+ * hyperparameters, sampled from the search's best candidates under a weak Beta(2, 2) prior on
+ * each hyperparameter within its bounds. Search 5,000 x 2 candidates per seed, then 4 chains of
+ * 2,500 steps (the default for that budget).
  *
- * Search size: 10,000 x 3 candidates per seed (a few seconds on 2 cores).
+ * The issue's bar, asserted per seed: median |ROAS error| over the 8 channels under 15% and the
+ * top three channels by ROAS in the right order. It is not met on every seed (KNOWN_MISSES):
+ * display (true ROAS 0.9, 6% of spend, always on) contributes about 1% of the KPI, and at this
+ * noise its ROAS is not identified (Cramer-Rao sd of several hundred percent with the
+ * hyperparameters free, docs/BENCHMARKS.md), so on some seeds it lands above TV (1.6) and
+ * breaks the top three; radio and OOH (sd about 50%) decide the median with it.
  */
 import { generateSyntheticDataset } from '../../src/synthetic';
 import { fitMediaMix, type FitMediaMixResult } from '../../src/outputs';
 import type { LiftTest } from '../../src/search';
 
 const SEEDS = [1, 2, 3];
-const NOISE = 0.01;
+const NOISE = 0.03;
+/** Seeds on which the issue's bar is missed today (test.failing: CI flags when they pass). */
+const KNOWN_MISSES = new Set<number>([2]);
 
 function tableOf(seed: number, noise: number) {
   const ds = generateSyntheticDataset({ seed, periods: 156, channels: 8, noise });
@@ -58,7 +64,7 @@ function topThree(roas: { name: string; roas: number }[]): string[] {
 
 jest.setTimeout(120_000);
 
-describe('parameter recovery on synthetic data (156 weeks, 8 channels, noise sd 1% of baseline)', () => {
+describe('parameter recovery on synthetic data (156 weeks, 8 channels, noise sd 3% of baseline)', () => {
   const results = new Map<
     number,
     { result: FitMediaMixResult; truth: { name: string; roas: number }[] }
@@ -67,57 +73,48 @@ describe('parameter recovery on synthetic data (156 weeks, 8 channels, noise sd 
   beforeAll(async () => {
     for (const seed of SEEDS) {
       const { ds, table } = tableOf(seed, NOISE);
-      const result = await fitMediaMix(table, {
-        iterations: 10_000,
-        trials: 3,
-        seed: 1,
-        selection: 'best-fit',
-      });
-      results.set(seed, {
-        result,
-        truth: ds.truth.channels.map((c) => ({ name: c.name, roas: c.roas })),
-      });
-    }
-  });
-
-  it('recovers ROAS with a median absolute error under 15% over the channels of 3 seeds', () => {
-    const pooled: number[] = [];
-    for (const seed of SEEDS) {
-      const { result, truth } = results.get(seed)!;
+      const result = await fitMediaMix(table, { iterations: 5000, trials: 2, seed: 1 });
+      const truth = ds.truth.channels.map((c) => ({ name: c.name, roas: c.roas }));
+      results.set(seed, { result, truth });
       const errors = roasErrors(result, truth);
-      pooled.push(...errors);
+      const fitted = result.channels.map((c) => ({ name: c.name, roas: c.roas ?? 0 }));
+      const interval = result.search.posterior!.roas;
       console.log(
-        `seed ${seed}: median |ROAS error| ${(100 * median(errors)).toFixed(1)}%; per channel ` +
-          truth.map((t, i) => `${t.name} ${(100 * errors[i]).toFixed(0)}%`).join(', '),
+        `seed ${seed}: median |ROAS error| ${(100 * median(errors)).toFixed(1)}%; top three ` +
+          `fitted ${topThree(fitted)}, true ${topThree(truth)}\n` +
+          truth
+            .map(
+              (t, i) =>
+                `  ${t.name.padEnd(8)} true ${t.roas.toFixed(2)} fitted ${fitted[i].roas.toFixed(2)} ` +
+                `(${(100 * (fitted[i].roas / t.roas - 1)).toFixed(0)}%), posterior 90% ` +
+                `[${interval[i].lower.toFixed(2)}, ${interval[i].upper.toFixed(2)}]`,
+            )
+            .join('\n'),
       );
-      // Per seed the median is under 15% on most seeds; a seed can miss it when a small
-      // always-on channel takes part of a large one's effect (see the note below).
-      expect(median(errors)).toBeLessThan(0.25);
     }
-    expect(median(pooled)).toBeLessThan(0.15);
   });
 
-  it.each(SEEDS)('ranks the channel with the highest ROAS first (seed %i)', (seed) => {
+  for (const seed of SEEDS) {
+    const bar = KNOWN_MISSES.has(seed) ? test.failing : test;
+    bar(`seed ${seed}: median |ROAS error| under 15% and the top three in order`, () => {
+      const { result, truth } = results.get(seed)!;
+      const fitted = result.channels.map((c) => ({ name: c.name, roas: c.roas ?? 0 }));
+      expect(median(roasErrors(result, truth))).toBeLessThan(0.15);
+      expect(topThree(fitted)).toEqual(topThree(truth));
+    });
+  }
+
+  it.each(SEEDS)('seed %i: median |ROAS error| under 25%% and the top channel first', (seed) => {
+    // A regression guard that holds on every seed, below the issue's bar above.
     const { result, truth } = results.get(seed)!;
     const fitted = result.channels.map((c) => ({ name: c.name, roas: c.roas ?? 0 }));
-    // The full top-three order is reported, not asserted: see the note at the end.
-    console.log(`seed ${seed}: top three fitted ${topThree(fitted)}, true ${topThree(truth)}`);
+    expect(median(roasErrors(result, truth))).toBeLessThan(0.25);
     expect(topThree(fitted)[0]).toBe(topThree(truth)[0]);
   });
-
-  /*
-   * Why the top-three ORDER is not asserted: display (true ROAS 0.9) is a small always-on
-   * channel (about 6% of spend) next to search, the largest effect (ROAS 3.2). A few percent
-   * of search's effect attributed to display doubles display's ROAS, and at this noise the
-   * fit cannot tell them apart: on some seeds display is estimated above tv (1.6) or social
-   * (2.0), although its median error share is small. The search is not the limit: the
-   * chosen models fit at or below the NRMSE of the true hyperparameters. A lift test on
-   * display resolves it (next block); docs/BENCHMARKS.md gives the figures.
-   */
 });
 
 describe('calibration with a lift test (MAPE.LIFT)', () => {
-  it('pins down an always-on channel that the fit alone overestimates', async () => {
+  it('pins down a small always-on channel that the fit alone cannot identify', async () => {
     const { ds, table } = tableOf(1, NOISE);
     const display = ds.truth.channels.find((c) => c.name === 'display')!;
     const liftTests: LiftTest[] = [
@@ -129,7 +126,8 @@ describe('calibration with a lift test (MAPE.LIFT)', () => {
       end,
       lift: display.contribution.slice(start, end + 1).reduce((a, b) => a + b, 0),
     }));
-    const options = { iterations: 10_000, trials: 3, seed: 1, selection: 'best-fit' as const };
+    // With lift tests the default choice is 'best-fit' on NRMSE and MAPE.LIFT.
+    const options = { iterations: 5000, trials: 2, seed: 1 };
     const calibrated = await fitMediaMix(table, { ...options, liftTests });
     expect(calibrated.search.objectiveNames).toEqual(['nrmse', 'decompRssd', 'mapeLift']);
     const roas = calibrated.channels.find((c) => c.name === 'display')!.roas!;
@@ -146,7 +144,7 @@ describe('holdout accuracy on synthetic data (generator default noise: sd 3% of 
    * 2.5x that floor; a model that misses a channel or the season is far above it.
    */
   it.each([1, 2, 3])('forecasts the last 12 weeks with MAPE under 4%% (seed %i)', async (seed) => {
-    const { table } = tableOf(seed, 0.03);
+    const { table } = tableOf(seed, NOISE);
     const result = await fitMediaMix(table, { iterations: 2000, trials: 2, seed: 1, holdout: 12 });
     console.log(`seed ${seed}: holdout MAPE ${(100 * result.holdout!.mape).toFixed(2)}%`);
     expect(result.holdout!.periods).toBe(12);
