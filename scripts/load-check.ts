@@ -1,13 +1,10 @@
-// `npm run load`: a bounded load check of the gateway's `datasets` query on loopback.
-//   GATEWAY_URL   gateway to load (http://127.0.0.1:4000/graphql)
-//   DURATION_S    seconds of load (10)
-//   CONNECTIONS   concurrent connections (10)
+// `npm run load`: a bounded load check of the gateway's `datasets` query on loopback
+// (GATEWAY_URL, DURATION_S and CONNECTIONS: see config.ts).
 import autocannon from 'autocannon';
+import { loadCheckConfig } from './config';
 
 async function main(): Promise<number> {
-  const url = process.env.GATEWAY_URL ?? 'http://127.0.0.1:4000/graphql';
-  const duration = Number(process.env.DURATION_S ?? 10);
-  const connections = Number(process.env.CONNECTIONS ?? 10);
+  const { gatewayUrl: url, durationS: duration, connections } = loadCheckConfig();
   const body = JSON.stringify({
     operationName: 'LoadCheckDatasets',
     query: 'query LoadCheckDatasets { datasets { id name } }',

@@ -1,6 +1,7 @@
-// Small process plumbing shared by the start script and the load check: free ports, readiness
-// polling, and children whose output lines carry their name.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Process plumbing shared by the start script and the end-to-end tests (test/support imports it):
+// free ports, children whose output lines are kept (and printed with their name when asked),
+// readiness polling and stopping with a deadline.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -17,8 +18,9 @@ export function portIsFree(port: number): Promise<boolean> {
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
+    probe.unref();
     probe.once('error', reject);
-    probe.listen(0, () => {
+    probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       probe.close(() => resolve(port));
@@ -26,89 +28,137 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The preferred port when it is free, else any free one. */
+/** The preferred port when it is free, else any free one (0 means any). */
 export async function portOrFree(preferred: number): Promise<number> {
-  return (await portIsFree(preferred)) ? preferred : freePort();
+  return preferred > 0 && (await portIsFree(preferred)) ? preferred : freePort();
+}
+
+export interface Exit {
+  /** The exit code, null when a signal ended the process or it never started. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface Child {
   name: string;
   process: ChildProcess;
-  /** Resolves with the exit code (or the signal's name) once the process has exited. */
-  exited: Promise<number | string>;
+  /** The last lines of stdout and stderr, oldest first. */
+  output: string[];
+  /** Resolves once the process has exited (or failed to start). */
+  exited: Promise<Exit>;
 }
 
-/**
- * Starts a process in its own process group (so a terminal's Ctrl-C reaches only the parent,
- * which then stops children in order) and prints its output prefixed with its name.
- */
+export interface ChildOptions {
+  env: NodeJS.ProcessEnv;
+  /** Print each line prefixed with the child's name (the start script); otherwise only keep it. */
+  echo?: boolean;
+  /** Width of the name column when echoing. */
+  width?: number;
+  /** Start the child in a process group of its own: a signal to our group does not reach it. */
+  detached?: boolean;
+  /** Open an IPC channel (fd 3): a Node child sees it close when this process dies. */
+  ipc?: boolean;
+}
+
+const KEPT_LINES = 500;
+
 export function startChild(
   name: string,
   command: string,
   args: string[],
-  env: NodeJS.ProcessEnv,
-  width = 12,
+  options: ChildOptions,
 ): Child {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const prefix = `[${name}]`.padEnd(width + 2);
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+  if (options.ipc) stdio.push('ipc');
+  const child = spawn(command, args, {
+    env: options.env,
+    stdio,
+    detached: options.detached ?? false,
+  });
+  const output: string[] = [];
+  const prefix = `[${name}]`.padEnd((options.width ?? 12) + 2);
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (l) => console.log(prefix + l));
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      output.push(line);
+      if (output.length > KEPT_LINES) output.splice(0, output.length - KEPT_LINES);
+      if (options.echo) console.log(prefix + line);
+    });
   }
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (err) => {
-      console.log(`${prefix}failed to start: ${err.message}`);
-      resolve('spawn-error');
+      output.push(`failed to start: ${err.message}`);
+      if (options.echo) console.log(`${prefix}failed to start: ${err.message}`);
+      resolve({ code: null, signal: null });
     });
   });
-  return { name, process: child, exited };
+  return { name, process: child, output, exited };
 }
 
-/** Sends SIGTERM, waits up to timeoutMs for the exit, then SIGKILL. */
-export async function stopChild(child: Child, timeoutMs = 15_000): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const killed = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      child.process.kill('SIGKILL');
-      resolve();
-    }, timeoutMs);
-  });
-  await Promise.race([child.exited, killed]);
-  clearTimeout(timer);
-  await child.exited;
+export function hasExited(child: Child): boolean {
+  return child.process.exitCode !== null || child.process.signalCode !== null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** "exit 1", "SIGKILL": how a process ended, for messages. */
+export function describeExit(exit: Exit): string {
+  return exit.signal ?? `exit ${exit.code}`;
+}
 
 /**
- * Polls url until it answers 200. Fails when the child exits first or after timeoutMs.
+ * Sends the signal (SIGTERM by default), waits up to timeoutMs for the exit, then SIGKILL.
+ * Resolves with how the process ended; stopping a stopped child just returns that.
  */
+export async function stopChild(
+  child: Child,
+  { signal = 'SIGTERM', timeoutMs = 15_000 }: { signal?: NodeJS.Signals; timeoutMs?: number } = {},
+): Promise<Exit> {
+  if (!hasExited(child)) child.process.kill(signal);
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
+  try {
+    return await child.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function tail(child: Child, lines = 30): string {
+  return child.output.length ? `\n${child.output.slice(-lines).join('\n')}` : '';
+}
+
+/** Polls url until it answers 200. Fails when the child exits first or after timeoutMs. */
 export async function waitReady(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
-  let exited: number | string | undefined;
-  void child.exited.then((code) => (exited = code));
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`${child.name} exited (${exited}) before ready`);
+    if (hasExited(child)) {
+      const exit = await child.exited;
+      throw new Error(`${child.name} ended (${describeExit(exit)}) before ready:${tail(child)}`);
+    }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
-    } catch {
-      // not listening yet
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message; // not listening yet
     }
-    await sleep(200);
+    await sleep(100);
   }
-  throw new Error(`${child.name} not ready at ${url} after ${timeoutMs / 1000} s`);
+  throw new Error(`${child.name} not ready at ${url} after ${timeoutMs / 1000} s (${last})`);
 }
 
 /** Resolves once a TCP server accepts connections on the port. */
 export async function waitListening(port: number, child: Child, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
-  let exited: number | string | undefined;
-  void child.exited.then((code) => (exited = code));
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`${child.name} exited (${exited}) before listening`);
+    if (hasExited(child)) {
+      const exit = await child.exited;
+      throw new Error(
+        `${child.name} ended (${describeExit(exit)}) before listening:${tail(child)}`,
+      );
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -118,7 +168,18 @@ export async function waitListening(port: number, child: Child, timeoutMs = 30_0
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    await sleep(100);
+    await sleep(50);
   }
   throw new Error(`${child.name} not listening on ${port} after ${timeoutMs / 1000} s`);
+}
+
+/** True while a process with this pid exists (a zombie counts until it is reaped). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,12 +1,28 @@
-// `npm start`: a nats-server with JetStream in .data/nats, the five subgraphs and the gateway,
-// then the demo dataset. Ctrl-C stops the services and the gateway first, nats-server last.
+// `npm start`: a nats-server with JetStream in the data folder (.data by default, see config.ts),
+// the five subgraphs and the gateway, then the demo dataset. Ctrl-C stops everything.
+//
+// How the children are tied to this script, so that none outlives it:
+// - The services and the gateway stay in our process group, so a terminal's Ctrl-C (SIGINT to
+//   the foreground group) reaches them directly as well as us; each shuts down on SIGINT like on
+//   SIGTERM, and we only wait for them. They also get an IPC channel and a preload
+//   (exit-with-parent.ts) that shuts them down when the channel closes: this covers the case no
+//   signal can, this script being SIGKILLed.
+// - nats-server runs in a group of its own, so Ctrl-C does not stop it under services that are
+//   still draining their connections; we stop it last. A Go binary cannot watch its parent, so
+//   after a SIGKILL of this script it may live on: it writes its pid into the data folder, and
+//   the next start stops such a leftover before starting a new server on the same store.
+// - A lock file (start.pid, checked for liveness) keeps two starts off one JetStream store.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inheritedEnv, startConfig, type StartConfig } from './config';
 import { repoRoot } from './paths';
 import {
   type Child,
+  describeExit,
+  isAlive,
   portOrFree,
+  sleep,
   startChild,
   stopChild,
   waitListening,
@@ -14,7 +30,65 @@ import {
 } from './processes';
 
 const services = ['ingestion', 'modeling', 'optimization', 'attribution', 'reporting'] as const;
-const GATEWAY_PORT = 4000;
+
+/** The command line of a live process, or undefined where /proc cannot tell. */
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid in a pid file when that process still runs and looks like `what`. */
+function livePid(file: string, what: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return undefined;
+  // A pid reused by an unrelated process does not count.
+  const cmd = commandLine(pid);
+  return cmd === undefined || cmd.includes(what) ? pid : undefined;
+}
+
+/** Takes the data folder's lock; false (after one line) when another start holds it. */
+function takeLock(config: StartConfig): boolean {
+  const file = path.join(config.dataDir, 'start.pid');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      process.on('exit', () => {
+        if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file);
+      });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = livePid(file, 'start');
+    if (owner !== undefined) {
+      console.error(
+        `another \`npm start\` (pid ${owner}) is using ${config.dataDir}: stop it first, or set MMM_DATA_DIR to another folder.`,
+      );
+      return false;
+    }
+    rmSync(file, { force: true }); // left by a start that was killed
+  }
+  throw new Error(`could not take the lock ${file}`);
+}
+
+/** Stops a nats-server left running on our store by a start that was killed. */
+async function stopLeftoverNats(pidFile: string): Promise<void> {
+  const pid = livePid(pidFile, 'nats-server');
+  if (pid === undefined) return;
+  console.log(`stopping nats-server (pid ${pid}) left running by an earlier start`);
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
 
 /** Finds nats-server, installing it as root when missing (one line and exit 1 otherwise). */
 function ensureNatsServer(): string {
@@ -61,67 +135,86 @@ async function loadDemoDataset(gatewayUrl: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  const config = startConfig();
+  mkdirSync(config.dataDir, { recursive: true });
+  if (!takeLock(config)) process.exit(1);
+  const natsPidFile = path.join(config.dataDir, 'nats.pid');
+  await stopLeftoverNats(natsPidFile);
   const natsBinary = ensureNatsServer();
+
   const children: Child[] = [];
   let stopping = false;
 
   // The gateway first (no new requests), then the services (they drain their NATS
-  // connections), nats-server last.
+  // connections), nats-server last. After a Ctrl-C the services and the gateway are already
+  // shutting down on their own SIGINT; our SIGTERM changes nothing for them.
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping...');
-    const byName = (name: string) => children.filter((child) => child.name === name);
-    await Promise.all(byName('gateway').map((child) => stopChild(child)));
-    await Promise.all(
-      children.filter((c) => c.name !== 'gateway' && c.name !== 'nats').map((c) => stopChild(c)),
-    );
-    await Promise.all(byName('nats').map((child) => stopChild(child)));
+    const stop = (which: (c: Child) => boolean) =>
+      Promise.all(children.filter(which).map((c) => stopChild(c)));
+    await stop((c) => c.name === 'gateway');
+    await stop((c) => c.name !== 'gateway' && c.name !== 'nats');
+    await stop((c) => c.name === 'nats');
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  // A crash of this script must not leave its detached children behind.
+  process.on('SIGHUP', () => void stopAll(0));
+  // A crash of this script must not leave nats-server (in its own group) behind.
   process.on('exit', () => {
     for (const child of children) if (child.process.exitCode === null) child.process.kill();
   });
 
   const watch = (child: Child) => {
-    void child.exited.then((code) => {
+    void child.exited.then((exit) => {
       if (stopping) return;
-      console.error(`${child.name} exited unexpectedly (${code}); stopping everything.`);
+      // A child that exits 0 was asked to stop (e.g. Ctrl-C reached it a moment before us).
+      if (exit.code === 0) {
+        void stopAll(0);
+        return;
+      }
+      console.error(`${child.name} ended (${describeExit(exit)}); stopping everything.`);
       void stopAll(1);
     });
   };
+  const width = Math.max(...services.map((s) => s.length), 'gateway'.length);
+  const preload = path.join(__dirname, 'exit-with-parent.js');
+  const startNode = (name: string, main: string, env: NodeJS.ProcessEnv) => {
+    const child = startChild(name, process.execPath, ['--require', preload, main], {
+      env: { ...env, SERVICE_NAME: name },
+      echo: true,
+      width,
+      ipc: true,
+    });
+    children.push(child);
+    watch(child);
+    return child;
+  };
 
   try {
-    const natsPort = await portOrFree(4222);
-    const storeDir = path.join(repoRoot, '.data', 'nats');
+    const natsPort = await portOrFree(config.natsPort);
+    const storeDir = path.join(config.dataDir, 'nats');
     mkdirSync(storeDir, { recursive: true });
     const nats = startChild(
       'nats',
       natsBinary,
-      ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(natsPort)],
-      process.env,
+      ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(natsPort), '--pid', natsPidFile],
+      { env: inheritedEnv(), echo: true, width, detached: true },
     );
     children.push(nats);
     watch(nats);
     await waitListening(natsPort, nats);
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
 
-    const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL: natsUrl };
+    const env: NodeJS.ProcessEnv = { ...inheritedEnv(), NATS_URL: natsUrl };
     const subgraphUrls: Record<string, string> = {};
     const started: Array<{ child: Child; port: number }> = [];
     for (const [i, name] of services.entries()) {
-      const port = await portOrFree(4001 + i);
+      const port = await portOrFree(config.firstServicePort > 0 ? config.firstServicePort + i : 0);
       const main = path.join(repoRoot, 'services', name, 'dist', 'src', 'main.js');
-      const child = startChild(name, process.execPath, [main], {
-        ...env,
-        PORT: String(port),
-        SERVICE_NAME: name,
-      });
-      children.push(child);
-      watch(child);
+      const child = startNode(name, main, { ...env, PORT: String(port) });
       subgraphUrls[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
       started.push({ child, port });
     }
@@ -129,16 +222,13 @@ async function main(): Promise<void> {
       started.map(({ child, port }) => waitReady(`http://127.0.0.1:${port}/readyz`, child)),
     );
 
-    const gatewayPort = await portOrFree(GATEWAY_PORT);
+    const gatewayPort = await portOrFree(config.gatewayPort);
     const gatewayMain = path.join(repoRoot, 'gateway', 'dist', 'src', 'main.js');
-    const gateway = startChild('gateway', process.execPath, [gatewayMain], {
+    const gateway = startNode('gateway', gatewayMain, {
       ...env,
       ...subgraphUrls,
       PORT: String(gatewayPort),
-      SERVICE_NAME: 'gateway',
     });
-    children.push(gateway);
-    watch(gateway);
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 
@@ -149,7 +239,7 @@ async function main(): Promise<void> {
         '',
         `MMM platform is up. Demo dataset: ${demo}`,
         `  GraphQL gateway  ${gatewayUrl}`,
-        `  NATS             ${natsUrl} (JetStream store in .data/nats)`,
+        `  NATS             ${natsUrl} (JetStream store in ${storeDir})`,
         '',
         'Try:',
         `  curl -s ${gatewayUrl} -H 'content-type: application/json' -d '${sample}'`,
@@ -159,6 +249,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } catch (err) {
+    if (stopping) return;
     console.error(`start failed: ${(err as Error).message}`);
     await stopAll(1);
   }

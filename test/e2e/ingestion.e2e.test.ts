@@ -8,6 +8,7 @@ import { DatasetDeletedSchema, DatasetIngestedSchema, fromBinary } from '@mmm/pl
 import {
   entryPoint,
   graphql,
+  logRecords,
   startProcess,
   startStack,
   SERVICES,
@@ -30,7 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await nc?.drain();
+  if (nc && !nc.isClosed()) await nc.drain();
   await stack?.stop();
 });
 
@@ -421,13 +422,30 @@ describe('operations', () => {
   });
 
   it('stops a service with a bad environment variable, with one line naming it', async () => {
-    const { output, exited } = startProcess(entryPoint('ingestion'), {
+    const { output, exited } = startProcess('ingestion', entryPoint('ingestion'), {
       NATS_URL: stack.nats.url,
       PORT: 'not-a-port',
     });
-    const code = await exited;
-    expect(code).toBe(1);
+    expect(await exited).toEqual({ code: 1, signal: null });
     expect(output).toHaveLength(1);
     expect(output[0]).toMatch(/^config error: PORT .*not-a-port/);
+  });
+});
+
+// Last in the file: it stops the stack that the tests above share.
+describe('shutdown', () => {
+  it('stops the gateway and every service on SIGTERM with exit 0 and a "shut down" log line', async () => {
+    await nc.drain(); // our own client goes first, as it would before a server stops
+    const stopped = await stack.stop();
+    expect(stopped.map((s) => s.name).sort()).toEqual(['gateway', ...SERVICES].sort());
+    for (const { name, exit, output } of stopped) {
+      const shutDown = logRecords(output).filter((r) => r.msg === 'shut down');
+      expect({ name, exit, shutDown: shutDown.length }).toEqual({
+        name,
+        exit: { code: 0, signal: null },
+        shutDown: 1,
+      });
+      expect(shutDown[0]).toMatchObject({ level: 'info', reason: 'SIGTERM' });
+    }
   });
 });

@@ -1,10 +1,18 @@
 // Starts the whole platform as a user would run it: a real nats-server with JetStream on a free
 // port and a temporary store, the five compiled services and the compiled gateway as child
 // processes, each waited for on its /readyz. Tests then talk to it only over HTTP and NATS.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The process plumbing is the start script's own (scripts/processes.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { testkit } from '@mmm/platform';
+import {
+  freePort,
+  startChild,
+  stopChild,
+  waitReady,
+  type Child,
+  type Exit,
+} from '../../scripts/processes';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -17,10 +25,13 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-export interface RunningProcess {
-  name: string;
+export interface RunningProcess extends Child {
   url: string;
-  child: ChildProcess;
+}
+
+export interface Stopped {
+  name: string;
+  exit: Exit;
   output: string[];
 }
 
@@ -29,7 +40,8 @@ export interface Stack {
   gatewayUrl: string;
   services: Record<ServiceName, RunningProcess>;
   gateway: RunningProcess;
-  stop(): Promise<void>;
+  /** Stops the gateway, then the services, then nats-server; later calls return the same. */
+  stop(): Promise<Stopped[]>;
 }
 
 export function entryPoint(name: ServiceName | 'gateway'): string {
@@ -43,104 +55,76 @@ export function entryPoint(name: ServiceName | 'gateway'): string {
   return file;
 }
 
-export function startProcess(
-  file: string,
-  env: Record<string, string>,
-): { child: ChildProcess; output: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [file], {
+/** Runs a compiled entry point with only PATH and the given environment. */
+export function startProcess(name: string, file: string, env: Record<string, string>): Child {
+  return startChild(name, process.execPath, [file], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (output.length > 500) output.splice(0, output.length - 500);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, output, exited };
 }
 
-async function waitReady(p: RunningProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (p.child.exitCode !== null) {
-      throw new Error(`${p.name} exited with ${p.child.exitCode}:\n${p.output.join('\n')}`);
-    }
+async function stopAndCollect(p: Child): Promise<Stopped> {
+  const exit = await stopChild(p, { timeoutMs: 10_000 });
+  return { name: p.name, exit, output: p.output };
+}
+
+/** The JSON log records of a process (other lines are skipped). */
+export function logRecords(output: string[]): Array<Record<string, unknown>> {
+  const records: Array<Record<string, unknown>> = [];
+  for (const line of output) {
     try {
-      const res = await fetch(new URL('/readyz', p.url));
-      if (res.status === 200) return;
-      last = `status ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
+      const value: unknown = JSON.parse(line);
+      if (value && typeof value === 'object') records.push(value as Record<string, unknown>);
+    } catch {
+      // not a log record
     }
-    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${p.name} not ready after ${timeoutMs} ms (${last}):\n${p.output.join('\n')}`);
-}
-
-async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
+  return records;
 }
 
 export async function startStack(): Promise<Stack> {
   const nats = await testkit.startNatsServer({ jetstream: true });
   const started: RunningProcess[] = [];
+  // Info, not warn: the "shut down" record that the shutdown test looks for is an info line.
+  const common = { NATS_URL: nats.url, LOG_LEVEL: 'info' };
   try {
     const services = {} as Record<ServiceName, RunningProcess>;
     for (const name of SERVICES) {
-      const port = await testkit.freePort();
-      const { child, output } = startProcess(entryPoint(name), {
-        NATS_URL: nats.url,
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-      });
-      services[name] = { name, url: `http://127.0.0.1:${port}`, child, output };
+      const port = await freePort();
+      const child = startProcess(name, entryPoint(name), { ...common, PORT: String(port) });
+      services[name] = Object.assign(child, { url: `http://127.0.0.1:${port}` });
       started.push(services[name]);
     }
-    await Promise.all(SERVICES.map((name) => waitReady(services[name])));
+    await Promise.all(
+      SERVICES.map((name) => waitReady(`${services[name].url}/readyz`, services[name], 30_000)),
+    );
 
-    const gatewayPort = await testkit.freePort();
-    const gatewayEnv: Record<string, string> = {
-      NATS_URL: nats.url,
-      PORT: String(gatewayPort),
-      LOG_LEVEL: 'warn',
-    };
+    const gatewayPort = await freePort();
+    const gatewayEnv: Record<string, string> = { ...common, PORT: String(gatewayPort) };
     for (const name of SERVICES) {
       gatewayEnv[`${name.toUpperCase()}_URL`] = `${services[name].url}/graphql`;
     }
-    const g = startProcess(entryPoint('gateway'), gatewayEnv);
-    const gateway: RunningProcess = {
-      name: 'gateway',
+    const gateway = Object.assign(startProcess('gateway', entryPoint('gateway'), gatewayEnv), {
       url: `http://127.0.0.1:${gatewayPort}`,
-      child: g.child,
-      output: g.output,
-    };
+    });
     started.push(gateway);
-    await waitReady(gateway);
+    await waitReady(`${gateway.url}/readyz`, gateway, 30_000);
 
+    let stopped: Promise<Stopped[]> | undefined;
     return {
       nats,
       gateway,
       services,
       gatewayUrl: `${gateway.url}/graphql`,
-      stop: async () => {
-        await stopProcess(gateway.child);
-        await Promise.all(SERVICES.map((name) => stopProcess(services[name].child)));
-        await nats.stop();
-      },
+      stop: () =>
+        (stopped ??= (async () => {
+          const first = await stopAndCollect(gateway);
+          const rest = await Promise.all(SERVICES.map((name) => stopAndCollect(services[name])));
+          await nats.stop();
+          return [first, ...rest];
+        })()),
     };
   } catch (err) {
-    await Promise.all(started.map((p) => stopProcess(p.child)));
+    await Promise.all(started.map((p) => stopChild(p, { timeoutMs: 10_000 })));
     await nats.stop();
     throw err;
   }
