@@ -35,6 +35,8 @@ export interface GatewayConfig {
   supergraphPath: string;
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
+  /** How long /readyz answers 503 at shutdown before the listener closes. */
+  shutdownReadyGraceMs: number;
   /** Subgraph name -> URL, for the subgraphs whose URL the environment overrides. */
   subgraphUrls: Record<string, string>;
 }
@@ -62,6 +64,7 @@ function fromEnv(env: GatewayEnv): GatewayConfig {
     ),
     maxBodyBytes: env.MAX_BODY_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownReadyGraceMs: env.SHUTDOWN_READY_GRACE_MS,
     subgraphUrls,
   };
 }

@@ -19,6 +19,11 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** How long in-flight requests get to finish on stop before their sockets close. */
   shutdownTimeoutMs?: number;
+  /**
+   * How long /readyz answers 503 before the listener closes on stop, so that a load balancer
+   * sees the gateway leave before connections are refused; default 0.
+   */
+  shutdownReadyGraceMs?: number;
   logger: Logger;
 }
 
@@ -102,7 +107,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
 
     async stop() {
+      const wasReady = ready;
       ready = false;
+      const grace = options.shutdownReadyGraceMs ?? 0;
+      if (wasReady && grace > 0) await new Promise((resolve) => setTimeout(resolve, grace));
       // ApolloServer.stop drains the HTTP server (via the plugin) and stops the gateway.
       if (apollo) await apollo.stop();
       else if (httpServer?.listening) await new Promise((r) => httpServer!.close(r));

@@ -13,11 +13,15 @@ async function main(): Promise<void> {
     defaultWorkspace: config.defaultWorkspace,
     maxBodyBytes: config.maxBodyBytes,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    shutdownReadyGraceMs: config.shutdownReadyGraceMs,
     logger,
   });
   onShutdown('gateway http', () => gateway.stop(), 'http');
   onShutdown('telemetry', () => telemetry.shutdown(), 'telemetry');
-  handleSignals({ logger, timeoutMs: config.shutdownTimeoutMs + 2_000 });
+  handleSignals({
+    logger,
+    timeoutMs: config.shutdownReadyGraceMs + config.shutdownTimeoutMs + 2_000,
+  });
   const url = await gateway.start(config.port);
   logger.info('gateway ready', { url, supergraph: config.supergraphPath });
 }

@@ -72,6 +72,7 @@ function gatewayOver(
   subgraphUrl: string,
   maxBodyBytes?: number,
   logger = createLogger('gateway-test', { level: 'silent' }),
+  shutdownReadyGraceMs?: number,
 ): Gateway {
   const composed = composeServices([
     { name: 'callers', url: 'http://127.0.0.1:9/graphql', typeDefs: callerTypeDefs },
@@ -83,6 +84,7 @@ function gatewayOver(
     defaultWorkspace: 'default',
     maxBodyBytes,
     logger,
+    shutdownReadyGraceMs,
   });
 }
 
@@ -271,5 +273,16 @@ describe('stopping the gateway', () => {
       await gateway.stop();
       await subgraph.stop();
     }
+  });
+
+  it('answers /readyz with 503 for the grace period before the listener closes', async () => {
+    const gateway = gatewayOver('http://127.0.0.1:9/graphql', undefined, undefined, 400);
+    const url = await gateway.start(0, '127.0.0.1');
+    const readyz = url.replace(/\/graphql$/, '/readyz');
+    expect((await fetch(readyz)).status).toBe(200);
+    const stopped = gateway.stop();
+    expect((await fetch(readyz)).status).toBe(503);
+    await stopped;
+    await expect(fetch(readyz)).rejects.toThrow();
   });
 });

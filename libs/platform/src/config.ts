@@ -47,6 +47,12 @@ export const baseConfigSchema = z.object({
     .int('must be a positive integer (milliseconds)')
     .positive('must be a positive integer (milliseconds)')
     .default(10_000),
+  // How long /readyz answers 503 at shutdown before the listener closes (0 locally is fine).
+  SHUTDOWN_READY_GRACE_MS: z.coerce
+    .number({ invalid_type_error: 'must be an integer of 0 or more (milliseconds)' })
+    .int('must be an integer of 0 or more (milliseconds)')
+    .min(0, 'must be an integer of 0 or more (milliseconds)')
+    .default(2_000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

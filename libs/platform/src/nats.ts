@@ -116,8 +116,6 @@ export interface ProvisionOptions {
   duplicateWindowMs?: number;
   /** Age after which events leave the events stream; default 30 days. */
   eventsMaxAgeDays?: number;
-  /** Memory storage for throwaway test servers; file by default. */
-  storage?: 'file' | 'memory';
 }
 
 export interface Provisioned {
@@ -132,7 +130,7 @@ export function streamConfigs(
 ): Array<Partial<StreamConfig> & { name: string; subjects: string[] }> {
   const replicas = options.replicas ?? 1;
   const duplicateWindow = (options.duplicateWindowMs ?? 10 * 60_000) * 1_000_000;
-  const storage = options.storage === 'memory' ? StorageType.Memory : StorageType.File;
+  const storage = StorageType.File;
   return [
     {
       name: STREAMS.events,
@@ -200,7 +198,7 @@ export async function provisionJetStream(
   const js = jetstream(nc);
   const kvm = new Kvm(js);
   const replicas = options.replicas ?? 1;
-  const storage = options.storage === 'memory' ? StorageType.Memory : StorageType.File;
+  const storage = StorageType.File;
   const kv = {} as Record<KvBucketName, KV>;
   for (const [key, bucket] of Object.entries(KV_BUCKETS) as Array<[KvBucketName, string]>) {
     kv[key] = await kvm.create(bucket, { replicas, history: 5, storage });

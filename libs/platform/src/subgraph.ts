@@ -58,6 +58,13 @@ export interface SubgraphOptions<C extends SubgraphContext> {
   http?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** Register the HTTP server and Apollo with onShutdown; default true. */
   registerShutdown?: boolean;
+  /** Largest request body in bytes (datasets arrive inside mutations); default 50 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * On stop, how long /readyz answers 503 before the listener closes, so that a load balancer
+   * sees the pod leave before its connections are refused (SHUTDOWN_READY_GRACE_MS); default 0.
+   */
+  shutdownReadyGraceMs?: number;
 }
 
 export interface Subgraph {
@@ -73,6 +80,10 @@ export interface Subgraph {
 
 const WORKSPACE = /^[-_a-zA-Z0-9]{1,64}$/;
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
+
+class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
 
 function measuredFields(resolvers: GraphQLResolverMap<never>): Set<string> {
   const fields = new Set<string>();
@@ -90,15 +101,23 @@ function measuredFields(resolvers: GraphQLResolverMap<never>): Set<string> {
   return fields;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Past the limit the rest is read and dropped, so that the 413 reaches the client.
+      if (size > limit) {
+        chunks.length = 0;
+        reject(new BodyTooLargeError(`request body exceeds ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 function headerRecord(req: IncomingMessage): Record<string, string> {
@@ -158,6 +177,7 @@ export async function startSubgraph<C extends SubgraphContext>(
   });
   await apollo.start();
 
+  let stopping = false;
   const readiness = async () => {
     const checks: Record<string, boolean> = {};
     if (options.nats) checks.nats = isNatsConnected(options.nats);
@@ -168,7 +188,7 @@ export async function startSubgraph<C extends SubgraphContext>(
         checks[name] = false;
       }
     }
-    if (isShuttingDown()) checks.shutdown = false;
+    if (stopping || isShuttingDown()) checks.shutdown = false;
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
@@ -205,7 +225,7 @@ export async function startSubgraph<C extends SubgraphContext>(
           for (const [key, value] of Object.entries(headers)) headerMap.set(key, value);
           let body: unknown = undefined;
           if (req.method === 'POST') {
-            const text = await readBody(req);
+            const text = await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES);
             try {
               body = text ? JSON.parse(text) : {};
             } catch {
@@ -235,6 +255,11 @@ export async function startSubgraph<C extends SubgraphContext>(
           }
           span.setAttribute('http.response.status_code', response.status ?? 200);
         } catch (error) {
+          if (error instanceof BodyTooLargeError) {
+            span.setAttribute('http.response.status_code', 413);
+            send(res, 413, JSON.stringify({ errors: [{ message: error.message }] }));
+            return;
+          }
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR });
           logger.error('request failed', { error: error as Error });
@@ -292,6 +317,13 @@ export async function startSubgraph<C extends SubgraphContext>(
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      // /readyz answers 503 from now on; the listener stays open for the grace period.
+      stopping = true;
+      const grace = options.shutdownReadyGraceMs ?? 0;
+      if (grace > 0) {
+        logger.info('not ready; closing the listener after the grace period', { grace_ms: grace });
+        await new Promise((resolve) => setTimeout(resolve, grace));
+      }
       await new Promise<void>((resolve) => {
         // Keep-alive sockets (the gateway's) become idle once their request
         // is answered; close them as they do instead of waiting for the timeout.

@@ -13,6 +13,7 @@ describe('parseConfig', () => {
       DEFAULT_WORKSPACE: 'default',
       NATS_REPLICAS: 1,
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      SHUTDOWN_READY_GRACE_MS: 2_000,
     });
   });
 

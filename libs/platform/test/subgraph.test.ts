@@ -119,6 +119,7 @@ beforeAll(async () => {
     defaultWorkspace: 'default',
     readiness: { buckets: () => extraReady },
     registerShutdown: false,
+    maxBodyBytes: 64 * 1024,
     logger: createLogger('subgraph-test', {
       level: 'error',
       write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>),
@@ -210,6 +211,12 @@ describe('startSubgraph over real HTTP', () => {
     expect(text).not.toContain('field="Dataset.name"');
   });
 
+  it('refuses a body over the size limit with 413', async () => {
+    const res = await gql(`{ whoami } # ${'x'.repeat(70 * 1024)}`);
+    expect(res.status).toBe(413);
+    expect(res.body.errors[0].message).toBe('request body exceeds 65536 bytes');
+  });
+
   it('answers 404 on unknown paths', async () => {
     expect((await fetch(`http://127.0.0.1:${subgraph.port}/nope`)).status).toBe(404);
   });
@@ -284,5 +291,30 @@ describe('domain errors at the GraphQL edge', () => {
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(res.body.errors[0].message).toContain('nosuchfield');
     expect(res.body.errors[0].extensions.stacktrace).toBeUndefined();
+  });
+});
+
+describe('stopping a subgraph', () => {
+  it('answers /readyz with 503 for the grace period before the listener closes', async () => {
+    const stopping = await startSubgraph<Ctx>({
+      name: 'subgraph-stop-test',
+      typeDefs,
+      resolvers,
+      port: 0,
+      host: '127.0.0.1',
+      nats: nc,
+      registerShutdown: false,
+      shutdownReadyGraceMs: 400,
+      logger: createLogger('subgraph-stop-test', { level: 'silent' }),
+      context: (base) => ({ ...base, greeting: 'hello' }),
+    });
+    const readyz = `http://127.0.0.1:${stopping.port}/readyz`;
+    expect((await fetch(readyz)).status).toBe(200);
+    const stopped = stopping.stop();
+    const during = await fetch(readyz);
+    expect(during.status).toBe(503);
+    expect(await during.json()).toMatchObject({ ready: false, checks: { shutdown: false } });
+    await stopped;
+    await expect(fetch(readyz)).rejects.toThrow();
   });
 });
