@@ -14,7 +14,7 @@ import {
   stopChild,
   type Child,
 } from '../../scripts/processes';
-import { ROOT, graphql } from '../support/stack';
+import { ROOT, SERVICES, graphql } from '../support/stack';
 
 jest.setTimeout(90_000);
 
@@ -129,7 +129,7 @@ describe('npm start', () => {
     const commands = [...up.children.values()];
     expect(commands).toHaveLength(7);
     expect(commands.filter((c) => /nats-server/.test(c))).toHaveLength(1);
-    for (const main of ['ingestion', 'modeling', 'optimization', 'attribution', 'reporting']) {
+    for (const main of SERVICES) {
       expect(commands.filter((c) => c.includes(`services/${main}/dist/src/main.js`))).toHaveLength(
         1,
       );
@@ -163,7 +163,7 @@ describe('npm start', () => {
     expect(left).toEqual([]);
     expect(existsSync(path.join(dataDir, 'start.pid'))).toBe(false);
     const output = up.child.output.join('\n');
-    for (const name of ['gateway', 'ingestion', 'reporting']) {
+    for (const name of ['gateway', ...SERVICES]) {
       expect(output).toMatch(new RegExp(`^\\[${name}\\]\\s*\\{.*"msg":"shut down"`, 'm'));
     }
   });
