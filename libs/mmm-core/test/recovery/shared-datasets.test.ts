@@ -39,7 +39,7 @@ jest.setTimeout(60_000);
           { name: 'x2', values: csv.number('x2') },
         ],
       },
-      { iterations: 3000, trials: 3, seed: 1, selection: 'best-fit' },
+      { iterations: 3000, trials: 3, seed: 1 }, // the default model choice: 'posterior'
     );
     const roas = Object.fromEntries(result.channels.map((c) => [c.name, c.roas!]));
     console.log(
@@ -68,7 +68,7 @@ jest.setTimeout(60_000);
           { name: 'x2', values: csv.number('x2') },
         ],
       },
-      { iterations: 3000, trials: 3, seed: 1, selection: 'best-fit' },
+      { iterations: 3000, trials: 3, seed: 1 }, // the default model choice: 'posterior'
     );
     const contribution = Object.fromEntries(result.channels.map((c) => [c.name, c.contribution]));
     console.log(
