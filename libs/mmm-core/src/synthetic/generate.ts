@@ -7,7 +7,7 @@ export interface SyntheticChannelSpec {
   name: string;
   /** Mean spend per period (default drawn in [5k, 80k]). */
   meanSpend?: number;
-  /** Share of periods with spend (flighting; default 1 for always-on, drawn for some). */
+  /** Share of periods with spend (default 1; 0.65 for a flighted channel under the flighted plan). */
   activeShare?: number;
   /**
    * How spend is planned ('flighted' plans only): 'flights' are bursts separated by dark
