@@ -4,7 +4,7 @@
 // The process plumbing is the start script's own (scripts/processes.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { testkit } from '@mmm/platform';
+import * as testkit from '@mmm/platform/testkit';
 import {
   freePort,
   startChild,

@@ -15,6 +15,21 @@ const port = z.coerce
 
 const OTLP_EXPECTED = 'must be an http(s) URL such as http://127.0.0.1:4318';
 
+/**
+ * A duration variable in milliseconds with its default, for the variables services add
+ * (`loadConfig({ RELAY_INTERVAL_MS: milliseconds(30_000) })`).
+ */
+export function milliseconds(defaultMs: number, options: { allowZero?: boolean } = {}) {
+  const expected = options.allowZero
+    ? 'must be an integer of 0 or more (milliseconds)'
+    : 'must be a positive integer (milliseconds)';
+  return z.coerce
+    .number({ invalid_type_error: expected })
+    .int(expected)
+    .min(options.allowZero ? 0 : 1, expected)
+    .default(defaultMs);
+}
+
 /** Variables every service reads. Services extend this with their own fields. */
 export const baseConfigSchema = z.object({
   NATS_URL: z
@@ -42,17 +57,9 @@ export const baseConfigSchema = z.object({
     .int('must be 1, 3 or 5')
     .refine((n) => n === 1 || n === 3 || n === 5, 'must be 1, 3 or 5')
     .default(1),
-  SHUTDOWN_TIMEOUT_MS: z.coerce
-    .number({ invalid_type_error: 'must be a positive integer (milliseconds)' })
-    .int('must be a positive integer (milliseconds)')
-    .positive('must be a positive integer (milliseconds)')
-    .default(10_000),
+  SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
   // How long /readyz answers 503 at shutdown before the listener closes (0 locally is fine).
-  SHUTDOWN_READY_GRACE_MS: z.coerce
-    .number({ invalid_type_error: 'must be an integer of 0 or more (milliseconds)' })
-    .int('must be an integer of 0 or more (milliseconds)')
-    .min(0, 'must be an integer of 0 or more (milliseconds)')
-    .default(2_000),
+  SHUTDOWN_READY_GRACE_MS: milliseconds(2_000, { allowZero: true }),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

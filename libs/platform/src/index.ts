@@ -8,6 +8,6 @@ export * from './storage';
 export * from './kv-index';
 export * from './metrics';
 export * from './subgraph';
+export * from './service';
 export * from './shutdown';
 export * from './protos';
-export * as testkit from './testkit';

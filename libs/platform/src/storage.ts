@@ -1,6 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
+import { ValidationError } from './errors';
 import type { KvBucketName } from './nats';
 
 // Every key starts with the workspace, so that access control and listing by
@@ -19,6 +20,24 @@ function checkPart(label: string, value: string) {
       `${label} ${JSON.stringify(value)} may only contain letters, digits and - / _ =`,
     );
   }
+}
+
+const ID_ARGUMENT = /^[-_=a-zA-Z0-9]{1,128}$/;
+
+/** True when `id` could name a stored document: 1-128 of [-_=a-zA-Z0-9] (no dots). */
+export function isStorageId(id: string): boolean {
+  return ID_ARGUMENT.test(id);
+}
+
+/**
+ * Checks an id argument of a query: ids are parts of storage keys, so anything else cannot name
+ * a stored thing. Throws BAD_USER_INPUT naming the field; returns the id.
+ */
+export function checkId(field: string, id: string): string {
+  if (!isStorageId(id)) {
+    throw new ValidationError([{ field, message: `${field} must be 1-128 of [-_=a-zA-Z0-9]` }]);
+  }
+  return id;
 }
 
 /** `<workspace>.<kind>.<id>`, each part checked against the KV key alphabet. */

@@ -4,9 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import {
+  GraphQLError,
+  parse,
+  type DocumentNode,
+  type GraphQLFieldResolver,
+  type GraphQLScalarType,
+} from 'graphql';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { errorLoggingPlugin, formatError } from './errors';
 import { createLogger, type Logger } from './logger';
@@ -20,7 +25,32 @@ import type { Registry } from 'prom-client';
 import { isNatsConnected } from './nats';
 import { isShuttingDown, onShutdown } from './shutdown';
 
-export type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
+/**
+ * Resolvers of a subgraph, typed by its context. @apollo/subgraph keeps its own type of this
+ * shape in an internal path; this one is checked against its public buildSubgraphSchema below.
+ */
+export interface GraphQLResolverMap<C = unknown> {
+  [typeName: string]:
+    | {
+        [fieldName: string]:
+          | GraphQLFieldResolver<any, C> // eslint-disable-line @typescript-eslint/no-explicit-any
+          | {
+              requires?: string;
+              resolve?: GraphQLFieldResolver<any, C>; // eslint-disable-line @typescript-eslint/no-explicit-any
+            };
+      }
+    | GraphQLScalarType
+    | { [enumValue: string]: string | number };
+}
+
+/** The resolvers buildSubgraphSchema takes, from its public signature. */
+type SubgraphModule = Extract<
+  Parameters<typeof buildSubgraphSchema>[0],
+  readonly unknown[]
+>[number];
+type SubgraphResolvers = NonNullable<
+  Extract<SubgraphModule, { typeDefs: DocumentNode }>['resolvers']
+>;
 
 /** What every resolver receives. Services add their own fields through `context`. */
 export interface SubgraphContext {
@@ -149,9 +179,7 @@ export async function startSubgraph<C extends SubgraphContext>(
     typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
 
   const apollo = new ApolloServer<SubgraphContext>({
-    schema: buildSubgraphSchema([
-      { typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> },
-    ]),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as SubgraphResolvers }]),
     formatError,
     includeStacktraceInErrorResponses: false,
     // The kit owns SIGTERM (onShutdown/handleSignals); Apollo's own handler

@@ -20,13 +20,13 @@ import {
   scopedFiles,
   scopedKv,
   subscribeEvents,
-  testkit,
   toBinary,
   type EventMessage,
   type Provisioned,
   RevisionConflictError,
   watchKvIndex,
 } from '../src';
+import * as testkit from '../src/testkit';
 
 jest.setTimeout(30_000);
 

@@ -14,10 +14,10 @@ import {
   resetShutdownForTests,
   shutdown,
   startSubgraph,
-  testkit,
   type Provisioned,
   type SubgraphContext,
 } from '../src';
+import * as testkit from '../src/testkit';
 import { NODE_PATH, compileSrc } from './compiled-src';
 
 jest.setTimeout(30_000);

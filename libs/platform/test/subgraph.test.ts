@@ -8,11 +8,11 @@ import {
   createLogger,
   startSubgraph,
   startTelemetry,
-  testkit,
   type Telemetry,
   type Subgraph,
   type SubgraphContext,
 } from '../src';
+import * as testkit from '../src/testkit';
 
 jest.setTimeout(30_000);
 

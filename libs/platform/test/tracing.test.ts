@@ -9,12 +9,12 @@ import {
   startSubgraph,
   startTelemetry,
   subscribeEvents,
-  testkit,
   type Provisioned,
   type Subgraph,
   type SubgraphContext,
   type Telemetry,
 } from '../src';
+import * as testkit from '../src/testkit';
 
 jest.setTimeout(30_000);
 

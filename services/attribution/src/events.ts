@@ -1,6 +1,5 @@
-import type { EventName } from '@mmm/platform';
+import type { ServiceEvents } from '@mmm/platform';
 
-// What attribution exchanges on NATS. The methods do not exist yet, so it neither consumes nor
-// publishes anything today; it will publish attribution.completed.
-export const consumes: readonly EventName[] = [];
-export const publishes: readonly EventName[] = [];
+// What attribution exchanges on NATS (subjects mmm.v1.<entity>.<event>). The methods do not exist
+// yet, so it consumes and publishes nothing today; it will publish attribution.completed.
+export const EVENTS: ServiceEvents = { consumes: [], publishes: [] };

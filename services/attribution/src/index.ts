@@ -1,3 +1,5 @@
+export * from './config';
 export * from './domain/attributions';
+export * from './events';
 export * from './resolvers';
 export * from './service';

@@ -1,20 +1,6 @@
 import { telemetry } from './telemetry';
-import { createLogger, handleSignals, onShutdown, setDefaultLogLevel } from '@mmm/platform';
-import { attributionConfig } from './config';
-import { startAttribution } from './service';
+import { runService } from '@mmm/platform';
+import { readConfig } from './config';
+import { attributionService } from './service';
 
-async function main(): Promise<void> {
-  const config = attributionConfig();
-  setDefaultLogLevel(config.LOG_LEVEL);
-  const logger = createLogger(config.SERVICE_NAME);
-  handleSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  // The subgraph registers its own HTTP stop; NATS drains after it.
-  const service = await startAttribution({ ...config, logger, registerShutdown: true });
-  onShutdown('nats', () => service.stop(), 'nats');
-  onShutdown('telemetry', () => telemetry.shutdown(), 'telemetry');
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`attribution failed to start: ${String(err)}\n`);
-  process.exit(1);
-});
+runService(attributionService, { telemetry, config: readConfig() });

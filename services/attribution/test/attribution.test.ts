@@ -1,53 +1,22 @@
-import {
-  connectNats,
-  createLogger,
-  openStorage,
-  scopedKv,
-  testkit,
-  type NatsConnection,
-} from '@mmm/platform';
-import { ATTRIBUTION_KIND, type AttributionRecord } from '../src';
-import { startAttribution, type AttributionService } from '../src/service';
+import { connectNats, openStorage, scopedKv, type NatsConnection } from '@mmm/platform';
+import { startServiceForTest, type ServiceUnderTest } from '@mmm/platform/testkit';
+import { ATTRIBUTION_KIND, type AttributionRecord, attributionService } from '../src';
 
 describe('the attribution subgraph', () => {
-  let nats: testkit.NatsServer;
-  let service: AttributionService;
+  let rig: ServiceUnderTest;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await testkit.startNatsServer();
-    service = await startAttribution({
-      NATS_URL: nats.url,
-      PORT: 0,
-      host: '127.0.0.1',
-      DEFAULT_WORKSPACE: 'default',
-      NATS_REPLICAS: 1,
-      logger: createLogger('attribution', { level: 'silent' }),
-      registerShutdown: false,
-    });
-    nc = await connectNats({ NATS_URL: nats.url });
+    rig = await startServiceForTest(attributionService);
+    nc = await connectNats({ NATS_URL: rig.nats.url });
   });
 
   afterAll(async () => {
     await nc?.close();
-    await service?.stop();
-    await nats?.stop();
+    await rig?.stop();
   });
 
-  const query = async (q: string, workspace?: string) => {
-    const res = await fetch(service.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(workspace ? { 'x-workspace-id': workspace } : {}),
-      },
-      body: JSON.stringify({ query: q }),
-    });
-    return (await res.json()) as {
-      data?: Record<string, unknown>;
-      errors?: Array<{ extensions?: Record<string, unknown> }>;
-    };
-  };
+  const query = (q: string, workspace?: string) => rig.query(q, workspace);
 
   it('answers null for a run it has not stored', async () => {
     expect(await query('{ attribution(id: "a1") { id } }')).toEqual({
@@ -86,6 +55,6 @@ describe('the attribution subgraph', () => {
   });
 
   it('is ready while NATS is connected', async () => {
-    expect((await fetch(service.url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+    expect((await rig.get('/readyz')).status).toBe(200);
   });
 });

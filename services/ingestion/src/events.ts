@@ -1,23 +1,21 @@
 import {
   Frequency as FrequencyPb,
   KpiType as KpiTypePb,
-  eventSubject,
   publishEvent,
   scopedKey,
   type JetStreamClient,
+  type ServiceEvents,
 } from '@mmm/platform';
 import type { DatasetAnnouncer, DatasetRecord, RequestScope } from './domain/catalog';
 import { KINDS } from './domain/catalog';
 
-// Ingestion consumes no events. It publishes:
-export const PUBLISHED = {
-  /** A dataset's files and metadata are durable (protobuf mmm.v1.DatasetIngested). */
-  ingested: eventSubject('dataset.ingested'),
-  /** A dataset was marked deleted and its files removed (mmm.v1.DatasetDeleted). */
-  deleted: eventSubject('dataset.deleted'),
-} as const;
-
-export const CONSUMED = {} as const;
+// What ingestion exchanges on NATS (subjects mmm.v1.<entity>.<event>). It consumes nothing. It
+// publishes dataset.ingested (a dataset's files and metadata are durable; mmm.v1.DatasetIngested)
+// and dataset.deleted (a dataset was marked deleted and its files removed; mmm.v1.DatasetDeleted).
+export const EVENTS: ServiceEvents = {
+  consumes: [],
+  publishes: ['dataset.ingested', 'dataset.deleted'],
+};
 
 /**
  * Nats-Msg-Id of an event: JetStream drops a repeat inside its duplicate window,

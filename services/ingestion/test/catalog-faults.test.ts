@@ -1,14 +1,16 @@
-import { createLogger, workspaceStorage } from '@mmm/platform';
+import { createLogger, watchKvIndex, workspaceStorage } from '@mmm/platform';
 import {
   createDatasetCatalog,
+  startEventRelay,
   KINDS,
   type DatasetAnnouncer,
+  type DatasetRecord,
   type IngestRequest,
   type WorkspaceStores,
 } from '../src/domain';
-import { natsAnnouncer } from '../src/events';
+import { eventMessageId, natsAnnouncer } from '../src/events';
 import { fileRows, toCsvText, weeklyOptions } from './fixtures';
-import { eventually, startRig, type Rig } from './harness';
+import { eventually, settle, startIngestion, startRig, type Rig } from './harness';
 
 jest.setTimeout(30_000);
 
@@ -91,24 +93,31 @@ describe('an ingestion that fails half-way', () => {
 });
 
 describe('an announcement that fails', () => {
-  it('keeps the dataset and announces it when the same file is sent again', async () => {
-    const ws = rig.workspace();
+  function flakyAnnouncer(failures: number): DatasetAnnouncer {
     const real = natsAnnouncer(rig.ingestion.storage.js);
-    let failures = 1;
-    const flaky: DatasetAnnouncer = {
+    let left = failures;
+    return {
       ingested: async (record, scope) => {
-        if (failures-- > 0) throw new Error('nats unavailable');
+        if (left-- > 0) throw new Error('nats unavailable');
         await real.ingested(record, scope);
       },
       deleted: real.deleted,
     };
-    const catalog = createDatasetCatalog({ stores: realStores, announcer: flaky, logger: silent });
-    await expect(catalog.ingest({ workspaceId: ws }, request(32))).rejects.toThrow(
-      'nats unavailable',
-    );
-    // Stored (the KV commit happened), marked as not yet announced.
-    const stored = await rig.stored(ws);
-    expect(stored.keys).toHaveLength(1);
+  }
+
+  it('keeps the dataset, returns it as pending, and announces it when the same file is sent again', async () => {
+    const ws = rig.workspace();
+    const catalog = createDatasetCatalog({
+      stores: realStores,
+      announcer: flakyAnnouncer(1),
+      logger: silent,
+    });
+    const first = await catalog.ingest({ workspaceId: ws }, request(32));
+    // Stored (the KV commit happened) and returned, marked as not yet announced.
+    expect(first.created).toBe(true);
+    expect(first.dataset.pendingEvent).toBe('ingested');
+    expect((await rig.stored(ws)).keys).toHaveLength(1);
+    await settle();
     expect(rig.eventsOf(ws)).toEqual([]);
 
     const again = await catalog.ingest({ workspaceId: ws }, request(32));
@@ -118,6 +127,60 @@ describe('an announcement that fails', () => {
 
     const third = await catalog.ingest({ workspaceId: ws }, request(32));
     expect(third.dataset.pendingEvent).toBeNull();
+    await settle();
     expect(rig.eventsOf(ws)).toHaveLength(1);
+  });
+
+  it('is announced without a resend: the relay publishes what was committed but not announced', async () => {
+    const ws = rig.workspace();
+    const index = await watchKvIndex<DatasetRecord>(
+      rig.ingestion.storage.kv.datasets,
+      KINDS.dataset,
+    );
+    const catalog = createDatasetCatalog({
+      stores: realStores,
+      index,
+      announcer: flakyAnnouncer(1),
+      logger: silent,
+    });
+    const relay = startEventRelay({ catalog, index, intervalMs: 100, logger: silent });
+    try {
+      const { dataset } = await catalog.ingest({ workspaceId: ws }, request(33));
+      expect(dataset.pendingEvent).toBe('ingested');
+      // Nobody sends the file again: the relay's sweeps find the pending record.
+      const [event] = await eventually(() => rig.eventsOf(ws).length === 1 && rig.eventsOf(ws));
+      expect(event.name).toBe('dataset.ingested');
+      expect(event.message.datasetId).toBe(dataset.id);
+      expect(event.msgId).toBe(eventMessageId('ingested', dataset));
+      await eventually(
+        async () => (await catalog.get({ workspaceId: ws }, dataset.id))?.pendingEvent === null,
+      );
+      // Later sweeps find nothing more to announce.
+      await settle();
+      expect(rig.eventsOf(ws)).toHaveLength(1);
+    } finally {
+      await relay.stop();
+      await index.stop();
+    }
+  });
+
+  it('is announced by the relay of a service that starts after the failure', async () => {
+    const ws = rig.workspace();
+    const catalog = createDatasetCatalog({
+      stores: realStores,
+      announcer: flakyAnnouncer(1),
+      logger: silent,
+    });
+    const { dataset } = await catalog.ingest({ workspaceId: ws }, request(34));
+    expect(dataset.pendingEvent).toBe('ingested');
+    await settle();
+    expect(rig.eventsOf(ws)).toEqual([]);
+    // A replica starting now sweeps every pending record at once.
+    const replica = await startIngestion(rig.server.url);
+    try {
+      await eventually(() => rig.eventsOf(ws).length === 1);
+    } finally {
+      await replica.stop();
+    }
   });
 });

@@ -3,16 +3,17 @@ import {
   connectNats,
   createLogger,
   openStorage,
+  startService,
   startTelemetry,
   subscribeEvents,
-  testkit,
   type EventMessage,
   type NatsConnection,
+  type RunningService,
   type Subscription,
 } from '@mmm/platform';
-import type { SyntheticSource } from '../src/domain/synthetic';
-import { coreSyntheticSource } from '../src/domain/synthetic';
-import { startIngestion, type Ingestion } from '../src/service';
+import * as testkit from '@mmm/platform/testkit';
+import { parseIngestionConfig } from '../src/config';
+import { ingestionService } from '../src/service';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T | null;
@@ -29,7 +30,7 @@ export interface ReceivedEvent {
 /** A real nats-server, the service in-process on a free port, and an event listener. */
 export interface Rig {
   server: testkit.NatsServer;
-  ingestion: Ingestion;
+  ingestion: RunningService;
   url: string;
   events: ReceivedEvent[];
   /** A workspace no other test uses, so state never leaks between tests. */
@@ -45,17 +46,21 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-export async function startRig(synthetic: SyntheticSource = coreSyntheticSource()): Promise<Rig> {
+/** Ingestion as its main starts it (startService), on a free loopback port. */
+export function startIngestion(natsUrl: string, env: Record<string, string> = {}) {
+  return startService(ingestionService, {
+    config: parseIngestionConfig({ NATS_URL: natsUrl, SHUTDOWN_READY_GRACE_MS: '0', ...env }),
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger('ingestion', { level: 'silent' }),
+  });
+}
+
+export async function startRig(): Promise<Rig> {
   // As main.ts does first: without it no trace context would cross NATS.
   startTelemetry('ingestion-test');
   const server = await testkit.startNatsServer();
-  const ingestion = await startIngestion({
-    config: { NATS_URL: server.url, DEFAULT_WORKSPACE: 'default', NATS_REPLICAS: 1 },
-    port: 0,
-    host: '127.0.0.1',
-    synthetic,
-    logger: createLogger('ingestion', { level: 'silent' }),
-  });
+  const ingestion = await startIngestion(server.url);
   const listener: NatsConnection = await connectNats({
     NATS_URL: server.url,
     name: 'test-listener',
@@ -74,7 +79,7 @@ export async function startRig(synthetic: SyntheticSource = coreSyntheticSource(
     },
     { deliver: 'all' },
   );
-  const url = ingestion.subgraph.url;
+  const url = ingestion.url;
 
   return {
     server,

@@ -1,8 +1,6 @@
-import { createLogger, decodeEvent, Frequency, KpiType } from '@mmm/platform';
-import { coreSyntheticSource } from '../src/domain/synthetic';
-import { startIngestion } from '../src/service';
+import { decodeEvent, Frequency, KpiType } from '@mmm/platform';
 import { fileRows, toCsvText } from './fixtures';
-import { eventually, settle, startRig, type Rig } from './harness';
+import { eventually, settle, startIngestion, startRig, type Rig } from './harness';
 
 jest.setTimeout(30_000);
 
@@ -501,13 +499,7 @@ describe('two replicas of the service', () => {
   it('list the same datasets: those stored before a replica started and those written since', async () => {
     const ws = rig.workspace();
     const before = await rig.gql<IngestData>(INGEST, input(toCsvText(fileRows(37))), ws);
-    const replica = await startIngestion({
-      config: { NATS_URL: rig.server.url, DEFAULT_WORKSPACE: 'default', NATS_REPLICAS: 1 },
-      port: 0,
-      host: '127.0.0.1',
-      synthetic: coreSyntheticSource(),
-      logger: createLogger('ingestion', { level: 'silent' }),
-    });
+    const replica = await startIngestion(rig.server.url);
     try {
       const list = async (url: string) => {
         const response = await fetch(url, {
@@ -519,18 +511,23 @@ describe('two replicas of the service', () => {
         return body.data.datasets.map((d) => d.id).sort();
       };
       const first = before.data!.ingestDataset.id;
-      expect(await list(replica.subgraph.url)).toEqual([first]);
+      expect(await list(replica.url)).toEqual([first]);
 
       const after = await rig.gql<IngestData>(INGEST, input(toCsvText(fileRows(38))), ws);
       const second = after.data!.ingestDataset.id;
       const both = [first, second].sort();
       expect(await list(rig.url)).toEqual(both);
       const same = (ids: string[], want: string[]) => JSON.stringify(ids) === JSON.stringify(want);
-      await eventually(async () => same(await list(replica.subgraph.url), both));
+      await eventually(async () => same(await list(replica.url), both));
 
-      await replica.catalog.delete({ workspaceId: ws }, first);
+      const deleted = await fetch(replica.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-workspace-id': ws },
+        body: JSON.stringify({ query: `mutation { deleteDataset(id: "${first}") }` }),
+      });
+      expect(await deleted.json()).toEqual({ data: { deleteDataset: true } });
       await eventually(async () => same(await list(rig.url), [second]));
-      expect(await list(replica.subgraph.url)).toEqual([second]);
+      expect(await list(replica.url)).toEqual([second]);
     } finally {
       await replica.stop();
     }

@@ -1,18 +1,8 @@
-import { ValidationError, type GraphQLResolverMap, type SubgraphContext } from '@mmm/platform';
+import { checkId, isStorageId, type GraphQLResolverMap, type SubgraphContext } from '@mmm/platform';
 import type { ModelRegistry } from './domain/registry';
 
 export interface ModelingContext extends SubgraphContext {
   registry: ModelRegistry;
-}
-
-// Ids are parts of storage keys: anything else cannot name a stored model or job.
-const ID = /^[-_=a-zA-Z0-9]{1,128}$/;
-
-function checkId(field: string, id: string): string {
-  if (!ID.test(id)) {
-    throw new ValidationError([{ field, message: `${field} must be 1-128 of [-_=a-zA-Z0-9]` }]);
-  }
-  return id;
 }
 
 export const resolvers: GraphQLResolverMap<ModelingContext> = {
@@ -28,10 +18,10 @@ export const resolvers: GraphQLResolverMap<ModelingContext> = {
   },
   Model: {
     __resolveReference: (ref: { id: string }, ctx: ModelingContext) =>
-      ID.test(ref.id) ? ctx.registry.model(ref.id) : null,
+      isStorageId(ref.id) ? ctx.registry.model(ref.id) : null,
   },
   Dataset: {
     models: (dataset: { id: string }, _: unknown, ctx: ModelingContext) =>
-      ID.test(dataset.id) ? ctx.registry.models(dataset.id) : [],
+      isStorageId(dataset.id) ? ctx.registry.models(dataset.id) : [],
   },
 };

@@ -1,72 +1,28 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import {
-  connectNats,
-  createLogger,
-  provisionJetStream,
-  scopedKv,
-  startSubgraph,
-  type Logger,
-} from '@mmm/platform';
-import { createModelRegistry } from './domain/registry';
+import { loadSchema, scopedKv, watchKvIndex, type ServiceDefinition } from '@mmm/platform';
+import { DEFAULT_PORT, SERVICE_NAME } from './config';
+import { MODEL_KIND, createModelRegistry, type ModelRecord } from './domain/registry';
+import { EVENTS } from './events';
 import { resolvers, type ModelingContext } from './resolvers';
 
-export interface ModelingOptions {
-  NATS_URL: string;
-  PORT: number;
-  DEFAULT_WORKSPACE: string;
-  NATS_REPLICAS: number;
-  /** 0.0.0.0 by default; tests pass 127.0.0.1. */
-  host?: string;
-  logger?: Logger;
-  /** Register with the platform's shutdown hooks (main does; tests stop by hand). */
-  registerShutdown?: boolean;
-}
-
-export interface ModelingService {
-  url: string;
-  stop(): Promise<void>;
-}
-
-// tsc does not copy the schema: from dist/src it is two levels up, in src/.
-function schemaFile(): string {
-  const beside = path.join(__dirname, 'schema.graphql');
-  return existsSync(beside) ? beside : path.join(__dirname, '..', '..', 'src', 'schema.graphql');
-}
-
-/** Connects to NATS, opens the registry's buckets and serves the modeling subgraph. */
-export async function startModeling(options: ModelingOptions): Promise<ModelingService> {
-  const logger = options.logger ?? createLogger('modeling');
-  const nc = await connectNats({ NATS_URL: options.NATS_URL, SERVICE_NAME: 'modeling', logger });
-  try {
-    const { kv } = await provisionJetStream(nc, { replicas: options.NATS_REPLICAS });
-    const subgraph = await startSubgraph<ModelingContext>({
-      name: 'modeling',
-      typeDefs: readFileSync(schemaFile(), 'utf8'),
-      resolvers,
-      port: options.PORT,
-      host: options.host,
-      nats: nc,
-      logger,
-      defaultWorkspace: options.DEFAULT_WORKSPACE,
-      registerShutdown: options.registerShutdown,
+/** The modeling subgraph: the model registry in KV, its models listed from memory. */
+export const modelingService: ServiceDefinition<ModelingContext> = {
+  name: SERVICE_NAME,
+  defaultPort: DEFAULT_PORT,
+  typeDefs: loadSchema(__dirname),
+  resolvers,
+  events: EVENTS,
+  async onStart({ storage, logger }) {
+    const models = await watchKvIndex<ModelRecord>(storage.kv.models, MODEL_KIND, { logger });
+    return {
       context: (base) => ({
         ...base,
         registry: createModelRegistry({
-          models: scopedKv(kv.models, base.workspaceId),
-          jobs: scopedKv(kv.jobs, base.workspaceId),
+          models: scopedKv(storage.kv.models, base.workspaceId),
+          jobs: scopedKv(storage.kv.jobs, base.workspaceId),
+          listModels: () => models.list(base.workspaceId),
         }),
       }),
-    });
-    return {
-      url: subgraph.url,
-      async stop() {
-        await subgraph.stop();
-        await nc.drain();
-      },
+      stop: () => models.stop(),
     };
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-}
+  },
+};

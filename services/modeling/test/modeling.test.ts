@@ -1,53 +1,28 @@
+import { connectNats, openStorage, scopedKv, type NatsConnection } from '@mmm/platform';
+import { eventually, startServiceForTest, type ServiceUnderTest } from '@mmm/platform/testkit';
 import {
-  connectNats,
-  createLogger,
-  openStorage,
-  scopedKv,
-  testkit,
-  type NatsConnection,
-} from '@mmm/platform';
-import { MODEL_KIND, TRAINING_JOB_KIND, type ModelRecord, type TrainingJobRecord } from '../src';
-import { startModeling, type ModelingService } from '../src/service';
+  MODEL_KIND,
+  TRAINING_JOB_KIND,
+  type ModelRecord,
+  type TrainingJobRecord,
+  modelingService,
+} from '../src';
 
 describe('the modeling subgraph', () => {
-  let nats: testkit.NatsServer;
-  let service: ModelingService;
+  let rig: ServiceUnderTest;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await testkit.startNatsServer();
-    service = await startModeling({
-      NATS_URL: nats.url,
-      PORT: 0,
-      host: '127.0.0.1',
-      DEFAULT_WORKSPACE: 'default',
-      NATS_REPLICAS: 1,
-      logger: createLogger('modeling', { level: 'silent' }),
-      registerShutdown: false,
-    });
-    nc = await connectNats({ NATS_URL: nats.url });
+    rig = await startServiceForTest(modelingService);
+    nc = await connectNats({ NATS_URL: rig.nats.url });
   });
 
   afterAll(async () => {
     await nc?.close();
-    await service?.stop();
-    await nats?.stop();
+    await rig?.stop();
   });
 
-  const query = async (q: string, workspace?: string) => {
-    const res = await fetch(service.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(workspace ? { 'x-workspace-id': workspace } : {}),
-      },
-      body: JSON.stringify({ query: q }),
-    });
-    return (await res.json()) as {
-      data?: Record<string, unknown>;
-      errors?: Array<{ extensions?: Record<string, unknown> }>;
-    };
-  };
+  const query = (q: string, workspace?: string) => rig.query(q, workspace);
 
   it('answers an empty registry honestly: no models, no model, no training job', async () => {
     const body = await query(
@@ -77,6 +52,8 @@ describe('the modeling subgraph', () => {
     };
     await scopedKv(kv.models, 'acme').put(MODEL_KIND, model.id, model);
     await scopedKv(kv.jobs, 'acme').put(TRAINING_JOB_KIND, job.id, job);
+    // Models are listed from memory: the KV watch brings the write within milliseconds.
+    await eventually(async () => (await query('{ models { id } }', 'acme')).data?.models.length);
 
     const q = `{
       models { id datasetId version promoted metrics { r2 nrmse decompRssd mape } }
@@ -122,7 +99,6 @@ describe('the modeling subgraph', () => {
   });
 
   it('is ready while NATS is connected', async () => {
-    const res = await fetch(service.url.replace(/\/graphql$/, '/readyz'));
-    expect(res.status).toBe(200);
+    expect((await rig.get('/readyz')).status).toBe(200);
   });
 });

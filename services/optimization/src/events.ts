@@ -1,7 +1,6 @@
-import type { EventName } from '@mmm/platform';
+import type { ServiceEvents } from '@mmm/platform';
 
-// What optimization exchanges on NATS. The allocator does not exist yet, so it neither consumes
-// nor publishes anything today; it will consume model.trained (default scenario) and publish
-// optimization.completed.
-export const consumes: readonly EventName[] = [];
-export const publishes: readonly EventName[] = [];
+// What optimization exchanges on NATS (subjects mmm.v1.<entity>.<event>). The allocator does not
+// exist yet, so it consumes and publishes nothing today; it will consume model.trained (default
+// scenario) and publish optimization.completed.
+export const EVENTS: ServiceEvents = { consumes: [], publishes: [] };

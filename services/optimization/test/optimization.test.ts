@@ -1,53 +1,22 @@
-import {
-  connectNats,
-  createLogger,
-  openStorage,
-  scopedKv,
-  testkit,
-  type NatsConnection,
-} from '@mmm/platform';
-import { SCENARIO_KIND, type ScenarioRecord } from '../src';
-import { startOptimization, type OptimizationService } from '../src/service';
+import { connectNats, openStorage, scopedKv, type NatsConnection } from '@mmm/platform';
+import { eventually, startServiceForTest, type ServiceUnderTest } from '@mmm/platform/testkit';
+import { SCENARIO_KIND, type ScenarioRecord, optimizationService } from '../src';
 
 describe('the optimization subgraph', () => {
-  let nats: testkit.NatsServer;
-  let service: OptimizationService;
+  let rig: ServiceUnderTest;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await testkit.startNatsServer();
-    service = await startOptimization({
-      NATS_URL: nats.url,
-      PORT: 0,
-      host: '127.0.0.1',
-      DEFAULT_WORKSPACE: 'default',
-      NATS_REPLICAS: 1,
-      logger: createLogger('optimization', { level: 'silent' }),
-      registerShutdown: false,
-    });
-    nc = await connectNats({ NATS_URL: nats.url });
+    rig = await startServiceForTest(optimizationService);
+    nc = await connectNats({ NATS_URL: rig.nats.url });
   });
 
   afterAll(async () => {
     await nc?.close();
-    await service?.stop();
-    await nats?.stop();
+    await rig?.stop();
   });
 
-  const query = async (q: string, workspace?: string) => {
-    const res = await fetch(service.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(workspace ? { 'x-workspace-id': workspace } : {}),
-      },
-      body: JSON.stringify({ query: q }),
-    });
-    return (await res.json()) as {
-      data?: Record<string, unknown>;
-      errors?: Array<{ extensions?: Record<string, unknown> }>;
-    };
-  };
+  const query = (q: string, workspace?: string) => rig.query(q, workspace);
 
   it('has no scenarios for a model until the allocator stores some', async () => {
     expect(await query('{ scenarios(modelId: "m1") { id } }')).toEqual({
@@ -76,7 +45,11 @@ describe('the optimization subgraph', () => {
 
     const q = `{ scenarios(modelId: "m1") {
       id objective totalBudget expectedResponse allocations { channel spend } } }`;
-    const body = await query(q, 'acme');
+    // Scenarios are listed from memory: the KV watch brings the writes within milliseconds.
+    const body = await eventually(async () => {
+      const reply = await query(q, 'acme');
+      return reply.data?.scenarios.length === 2 && reply;
+    });
     expect(body.data?.scenarios).toEqual([
       expect.objectContaining({ id: 's2', objective: 'MAX_RESPONSE', totalBudget: 1000 }),
       expect.objectContaining({
@@ -99,6 +72,6 @@ describe('the optimization subgraph', () => {
   });
 
   it('is ready while NATS is connected', async () => {
-    expect((await fetch(service.url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+    expect((await rig.get('/readyz')).status).toBe(200);
   });
 });

@@ -1,8 +1,17 @@
 import { loadConfig } from '@mmm/platform';
 
-/** Reporting reads only the platform's variables so far; a wrong one stops it with one line. */
-export function reportingConfig() {
-  const env = loadConfig();
-  return { ...env, PORT: env.PORT ?? 4005, SERVICE_NAME: env.SERVICE_NAME ?? 'reporting' };
+// The only module of reporting that reads the environment. It needs nothing beyond the platform's
+// variables (NATS_URL, PORT, LOG_LEVEL, SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT,
+// DEFAULT_WORKSPACE, NATS_REPLICAS, SHUTDOWN_TIMEOUT_MS, SHUTDOWN_READY_GRACE_MS).
+
+/** Its name in logs, metrics and the supergraph (SERVICE_NAME overrides it in logs). */
+export const SERVICE_NAME = 'reporting';
+/** Its port of the local port plan (PORT overrides it). */
+export const DEFAULT_PORT = 4005;
+
+/** Parses the environment once; a wrong variable stops the process with one line. */
+export function readConfig() {
+  return loadConfig();
 }
-export type ReportingConfig = ReturnType<typeof reportingConfig>;
+
+export type ReportingConfig = ReturnType<typeof readConfig>;

@@ -1,7 +1,6 @@
-import type { EventName } from '@mmm/platform';
+import type { ServiceEvents } from '@mmm/platform';
 
-// What reporting exchanges on NATS. The renderer does not exist yet, so it neither consumes nor
-// publishes anything today; it will consume model.trained and optimization.completed and publish
-// report.generated.
-export const consumes: readonly EventName[] = [];
-export const publishes: readonly EventName[] = [];
+// What reporting exchanges on NATS (subjects mmm.v1.<entity>.<event>). The renderer does not exist
+// yet, so it consumes and publishes nothing today; it will consume model.trained and
+// optimization.completed and publish report.generated.
+export const EVENTS: ServiceEvents = { consumes: [], publishes: [] };

@@ -1,69 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import {
-  connectNats,
-  createLogger,
-  provisionJetStream,
-  scopedKv,
-  startSubgraph,
-  type Logger,
-} from '@mmm/platform';
+import { loadSchema, scopedKv, type ServiceDefinition } from '@mmm/platform';
+import { DEFAULT_PORT, SERVICE_NAME } from './config';
 import { createReportShelf } from './domain/reports';
+import { EVENTS } from './events';
 import { resolvers, type ReportingContext } from './resolvers';
 
-export interface ReportingOptions {
-  NATS_URL: string;
-  PORT: number;
-  DEFAULT_WORKSPACE: string;
-  NATS_REPLICAS: number;
-  /** 0.0.0.0 by default; tests pass 127.0.0.1. */
-  host?: string;
-  logger?: Logger;
-  /** Register with the platform's shutdown hooks (main does; tests stop by hand). */
-  registerShutdown?: boolean;
-}
-
-export interface ReportingService {
-  url: string;
-  stop(): Promise<void>;
-}
-
-// tsc does not copy the schema: from dist/src it is two levels up, in src/.
-function schemaFile(): string {
-  const beside = path.join(__dirname, 'schema.graphql');
-  return existsSync(beside) ? beside : path.join(__dirname, '..', '..', 'src', 'schema.graphql');
-}
-
-/** Connects to NATS, opens its bucket and serves the reporting subgraph. */
-export async function startReporting(options: ReportingOptions): Promise<ReportingService> {
-  const logger = options.logger ?? createLogger('reporting');
-  const nc = await connectNats({ NATS_URL: options.NATS_URL, SERVICE_NAME: 'reporting', logger });
-  try {
-    const { kv } = await provisionJetStream(nc, { replicas: options.NATS_REPLICAS });
-    const subgraph = await startSubgraph<ReportingContext>({
-      name: 'reporting',
-      typeDefs: readFileSync(schemaFile(), 'utf8'),
-      resolvers,
-      port: options.PORT,
-      host: options.host,
-      nats: nc,
-      logger,
-      defaultWorkspace: options.DEFAULT_WORKSPACE,
-      registerShutdown: options.registerShutdown,
-      context: (base) => ({
-        ...base,
-        reports: createReportShelf(scopedKv(kv.reports, base.workspaceId)),
-      }),
-    });
-    return {
-      url: subgraph.url,
-      async stop() {
-        await subgraph.stop();
-        await nc.drain();
-      },
-    };
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-}
+/** The reporting subgraph: reads what it stored in KV bucket mmm_reports. */
+export const reportingService: ServiceDefinition<ReportingContext> = {
+  name: SERVICE_NAME,
+  defaultPort: DEFAULT_PORT,
+  typeDefs: loadSchema(__dirname),
+  resolvers,
+  events: EVENTS,
+  onStart: ({ storage }) => ({
+    context: (base) => ({
+      ...base,
+      reports: createReportShelf(scopedKv(storage.kv.reports, base.workspaceId)),
+    }),
+  }),
+};

@@ -1,4 +1,5 @@
 import { startTelemetry } from '@mmm/platform';
+import { SERVICE_NAME } from './config';
 
-// Imported first by main so the tracer provider exists before anything else runs.
-export const telemetry = startTelemetry('reporting');
+// Imported first by main.ts: the tracer and propagator must exist before any other module loads.
+export const telemetry = startTelemetry(SERVICE_NAME);

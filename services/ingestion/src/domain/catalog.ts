@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ValidationError, type Logger } from '@mmm/platform';
+import { RevisionConflictError, ValidationError, type KvIndex, type Logger } from '@mmm/platform';
 import { contentHash, datasetId } from './identity';
 import { prepareDataset, type PreparedDataset } from './prepare';
 import type { CanonicalTable, IngestOptions, Issue, SourceFormat } from './types';
@@ -82,13 +82,8 @@ export interface IngestOutcome {
   created: boolean;
 }
 
-/** Dataset metadata kept in memory (src/dataset-index.ts watches KV for it). */
-export interface DatasetIndex {
-  /** Every record of a workspace, tombstones included; null when the index cannot answer. */
-  list(workspaceId: string): DatasetRecord[] | null;
-  /** A record this process has just written at this KV revision. */
-  note(record: DatasetRecord, revision: number): void;
-}
+/** Dataset metadata kept in memory by a KV watch (the platform's watchKvIndex). */
+export type DatasetIndex = Pick<KvIndex<DatasetRecord>, 'list' | 'note' | 'documents'>;
 
 export interface CatalogDeps {
   stores(workspaceId: string): WorkspaceStores;
@@ -137,9 +132,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function isRevisionConflict(error: unknown): boolean {
-  // nats-server answers a failed compare-and-set with "wrong last sequence" (10071).
-  const text = String((error as { message?: unknown })?.message ?? error);
-  return /wrong last sequence|10071|key exists/i.test(text);
+  return error instanceof RevisionConflictError;
 }
 
 /**
@@ -164,22 +157,23 @@ export function createDatasetCatalog(deps: CatalogDeps) {
       if (record.pendingEvent === 'ingested') await deps.announcer.ingested(record, scope);
       else await deps.announcer.deleted(record, scope);
     } catch (error) {
-      // Committed but not announced: the record keeps pendingEvent, and the next
-      // request for the same dataset announces it (JetStream drops a repeat).
-      deps.logger?.error('could not announce dataset change', {
+      // Committed but not announced: the record keeps pendingEvent and the change stands (the
+      // caller gets it); the event relay (relay.ts) or the next request for the same dataset
+      // announces it later, and JetStream drops a repeat by its Nats-Msg-Id.
+      deps.logger?.error('could not announce dataset change; the relay will retry', {
         datasetId: record.id,
         workspaceId: record.workspaceId,
         event: record.pendingEvent,
-        error: String(error),
+        error: error instanceof Error ? error : String(error),
       });
-      throw error;
+      return record;
     }
     const done: DatasetRecord = { ...record, pendingEvent: null };
     try {
       const revision = await stores.metadata.put(KINDS.dataset, record.id, done, {
         expectRevision: entry.revision,
       });
-      deps.index?.note(done, revision);
+      deps.index?.note(done.workspaceId, done.id, done, revision);
     } catch (error) {
       // Someone else changed it meanwhile; the event is out (and deduplicated), so no harm.
       if (!isRevisionConflict(error)) throw error;
@@ -252,7 +246,7 @@ export function createDatasetCatalog(deps: CatalogDeps) {
       if (winner?.value.status !== 'ACTIVE') throw error;
       return { dataset: await announce(stores, winner, scope), created: false };
     }
-    deps.index?.note(record, revision);
+    deps.index?.note(record.workspaceId, record.id, record, revision);
     tables.set(`${scope.workspaceId}/${attempt}`, stored);
     trimCache();
     deps.logger?.info('dataset stored', {
@@ -276,12 +270,11 @@ export function createDatasetCatalog(deps: CatalogDeps) {
   }
 
   async function list(scope: RequestScope): Promise<DatasetRecord[]> {
-    const records =
-      deps.index?.list(scope.workspaceId) ??
-      (await deps.stores(scope.workspaceId).metadata.list<DatasetRecord>(KINDS.dataset)).map(
-        (entry) => entry.value,
-      );
-    return records
+    const entries = deps.index
+      ? await deps.index.list(scope.workspaceId)
+      : await deps.stores(scope.workspaceId).metadata.list<DatasetRecord>(KINDS.dataset);
+    return entries
+      .map((entry) => entry.value)
       .filter((record) => record.status === 'ACTIVE')
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
@@ -330,7 +323,7 @@ export function createDatasetCatalog(deps: CatalogDeps) {
         if (isRevisionConflict(error)) continue;
         throw error;
       }
-      deps.index?.note(tombstone, revision);
+      deps.index?.note(tombstone.workspaceId, tombstone.id, tombstone, revision);
       const record = entry.value;
       tables.delete(`${scope.workspaceId}/${record.tableFile}`);
       for (const [kind, fileId] of [
@@ -352,5 +345,18 @@ export function createDatasetCatalog(deps: CatalogDeps) {
     throw new Error(`dataset ${id} kept changing while being deleted`);
   }
 
-  return { ingest, get, list, table, delete: remove };
+  /**
+   * Announces a change that is committed but was never acknowledged by JetStream (the record
+   * still has pendingEvent), reading the record afresh. True when it is announced now or was
+   * meanwhile; false when publishing failed again.
+   */
+  async function announcePending(record: DatasetRecord): Promise<boolean> {
+    const stores = deps.stores(record.workspaceId);
+    const entry = await stores.metadata.getEntry<DatasetRecord>(KINDS.dataset, record.id);
+    if (entry === null || entry.value.pendingEvent === null) return true;
+    const after = await announce(stores, entry, { workspaceId: record.workspaceId });
+    return after.pendingEvent === null;
+  }
+
+  return { ingest, get, list, table, delete: remove, announcePending };
 }

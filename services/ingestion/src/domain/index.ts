@@ -6,3 +6,4 @@ export * from './stats';
 export * from './aggregate';
 export * from './catalog';
 export * from './synthetic';
+export * from './relay';

@@ -47,11 +47,18 @@ export interface ModelRegistry {
 const newestFirst = (a: ModelRecord, b: ModelRecord) =>
   b.createdAt.localeCompare(a.createdAt) || b.version - a.version;
 
+export interface RegistryStores {
+  models: Pick<ScopedKv, 'get'>;
+  jobs: Pick<ScopedKv, 'get'>;
+  /** Every model of the workspace; from memory (a KV index) rather than a scan per call. */
+  listModels(): Promise<Array<{ id: string; value: ModelRecord }>>;
+}
+
 /** The registry seen from one workspace: models in `models`, training jobs in `jobs`. */
-export function createModelRegistry(stores: { models: ScopedKv; jobs: ScopedKv }): ModelRegistry {
+export function createModelRegistry(stores: RegistryStores): ModelRegistry {
   return {
     async models(datasetId) {
-      const all = await stores.models.list<ModelRecord>(MODEL_KIND);
+      const all = await stores.listModels();
       return all
         .map((entry) => entry.value)
         .filter((model) => datasetId === undefined || model.datasetId === datasetId)

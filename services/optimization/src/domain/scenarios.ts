@@ -1,5 +1,3 @@
-import type { ScopedKv } from '@mmm/platform';
-
 // Solved budget scenarios as stored in KV (bucket mmm_scenarios, kind 'scenario'), keyed
 // `<workspace>.scenario.<id>`. The allocator will write them; until it exists there are none.
 
@@ -30,10 +28,13 @@ export interface ScenarioBook {
   forModel(modelId: string): Promise<ScenarioRecord[]>;
 }
 
-export function createScenarioBook(scenarios: ScopedKv): ScenarioBook {
+/** `listScenarios`: every scenario of the workspace, from memory (a KV index). */
+export function createScenarioBook(
+  listScenarios: () => Promise<Array<{ id: string; value: ScenarioRecord }>>,
+): ScenarioBook {
   return {
     async forModel(modelId) {
-      const all = await scenarios.list<ScenarioRecord>(SCENARIO_KIND);
+      const all = await listScenarios();
       return all
         .map((entry) => entry.value)
         .filter((scenario) => scenario.modelId === modelId)
