@@ -27,6 +27,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`gateway failed to start: ${String(err)}\n`);
+  // The same one line as the subgraphs' runService.
+  process.stderr.write(
+    `gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });
