@@ -31,8 +31,9 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-# spendPlan pinned to the earlier plan: this table is the one the fixture was first made on.
-generator <- list(seed = 7, periods = 78, spendPlan = "log-ar1")
+# spendPlan and channelPreset pinned to the earlier plan and channel set: this table is the one
+# the fixture was first made on.
+generator <- list(seed = 7, periods = 78, spendPlan = "log-ar1", channelPreset = "hard")
 csv <- tempfile(fileext = ".csv")
 status <- system2("node", c(
   "libs/mmm-core/scripts/write-robyn-design.js",

@@ -84,12 +84,12 @@ describe('synthetic media plans', () => {
   const spend = (name: string) => ds.columns[`${name}_spend`];
 
   test('flighted channels have dark periods and bursts; always-on channels never go dark', () => {
-    for (const name of ['tv', 'radio', 'ooh', 'print', 'video']) {
+    for (const name of ['tv', 'radio', 'ooh', 'print', 'display', 'video']) {
       const dark = spend(name).filter((v) => v === 0).length;
       expect(dark).toBeGreaterThan(0.1 * 156);
       expect(dark).toBeLessThan(0.7 * 156);
     }
-    for (const name of ['search', 'social', 'display']) {
+    for (const name of ['search', 'social']) {
       const values = spend(name);
       expect(Math.min(...values)).toBeGreaterThan(0);
       // Campaign pushes and cuts: the busiest period is several times the quietest.
@@ -105,11 +105,28 @@ describe('synthetic media plans', () => {
     }
   });
 
+  test("channelPreset 'hard' keeps the earlier channel set: small print, always-on display", () => {
+    const hard = generateSyntheticDataset({ seed: 11, channelPreset: 'hard' });
+    expect(hard.options.channelPreset).toBe('hard');
+    expect(hard.spendColumns).toEqual(ds.spendColumns);
+    const display = hard.truth.channels.find((c) => c.name === 'display')!;
+    expect(display.roas).toBe(0.9);
+    expect(Math.min(...hard.columns.display_spend)).toBeGreaterThan(0);
+    expect(hard.options.channels.find((c) => c.name === 'print')!.meanSpend).toBe(6000);
+    expect(ds.options.channelPreset).toBe('standard');
+  });
+
   test("spendPlan 'log-ar1' keeps the earlier plan, which the Robyn fixture was made on", () => {
-    const old = generateSyntheticDataset({ seed: 7, periods: 78, spendPlan: 'log-ar1' });
+    const old = generateSyntheticDataset({
+      seed: 7,
+      periods: 78,
+      spendPlan: 'log-ar1',
+      channelPreset: 'hard',
+    });
     expect(old.options.spendPlan).toBe('log-ar1');
     expect(old.columns.tv_spend.every((v) => v > 0)).toBe(true);
-    expect(toCsv(old)).not.toBe(toCsv(generateSyntheticDataset({ seed: 7, periods: 78 })));
+    const flighted = generateSyntheticDataset({ seed: 7, periods: 78, channelPreset: 'hard' });
+    expect(toCsv(old)).not.toBe(toCsv(flighted));
   });
 });
 
