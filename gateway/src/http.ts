@@ -119,7 +119,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
       case '/readyz':
         return isReady()
           ? sendJson(res, 200, { status: 'ready' })
-          : sendJson(res, 503, { status: 'starting' });
+          : sendJson(res, 503, { status: 'not ready' });
       case '/metrics':
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(await registry.metrics());

@@ -12,6 +12,7 @@ import {
   type Subscription,
 } from '@mmm/platform';
 import * as testkit from '@mmm/platform/testkit';
+import { eventually } from '@mmm/platform/testkit';
 import { parseIngestionConfig } from '../src/config';
 import { ingestionService } from '../src/service';
 
@@ -118,19 +119,8 @@ export async function startRig(): Promise<Rig> {
   };
 }
 
-/** Waits until a condition holds (events arrive asynchronously). */
-export async function eventually<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+// Events and KV watches arrive asynchronously.
+export { eventually };
 
 /** Lets in-flight events land before asserting that none arrived. */
 export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
