@@ -1,23 +1,33 @@
 /**
- * Parameter recovery on the core's synthetic generator (known truth): 156 weeks, 8 paid
- * channels (the generator's default set: true ROAS 0.5 to 3.2, geometric adstock, Hill; flighted
- * TV, radio, OOH, print and video, always-on search, social and display with campaign pushes,
- * on a shared campaign calendar), linear trend, yearly seasonality, two controls.
+ * Parameter recovery on the core's synthetic generator (known truth), the issue's accuracy bar.
  *
- * Noise level: the generator's default, sd = 3% of the baseline KPI (30,000 a week on a mean KPI
- * of about 1.5 million, i.e. about 2% of the mean KPI; `noise: 0.03`).
+ * Scenario: the generator's defaults: 156 weeks, 8 paid channels (channelPreset 'standard':
+ * true ROAS search 3.2, social 2.3, TV 1.6, video 1.1, radio 1.0, display 1.0, OOH 0.9, print
+ * 0.8; geometric adstock and Hill saturation per channel; flighted TV, radio, OOH, print,
+ * display and video, always-on search and social with campaign pushes, on a shared campaign
+ * calendar), a linear trend, yearly seasonality and two controls (promo, price index).
  *
- * Model choice: the default, 'posterior' (src/search/posterior.ts): the posterior mean of the
- * hyperparameters, sampled from the search's best candidates under a weak Beta(2, 2) prior on
- * each hyperparameter within its bounds. Search 5,000 x 2 candidates per seed, then 4 chains of
- * 2,500 steps (the default for that budget).
+ * Noise level: the generator's default, sd = 3% of the baseline KPI (`noise: 0.03`): 30,000 a
+ * week on a mean KPI of about 1.72 million, i.e. 1.75% of the mean KPI.
  *
- * The issue's bar, asserted per seed: median |ROAS error| over the 8 channels under 15% and the
- * top three channels by ROAS in the right order. It is not met on every seed (KNOWN_MISSES):
- * display (true ROAS 0.9, 6% of spend, always on) contributes about 1% of the KPI, and at this
- * noise its ROAS is not identified (Cramer-Rao sd of several hundred percent with the
- * hyperparameters free, docs/BENCHMARKS.md), so on some seeds it lands above TV (1.6) and
- * breaks the top three; radio and OOH (sd about 50%) decide the median with it.
+ * Why the truth is recoverable at this noise (Cramer-Rao bounds at the truth, from the Fisher
+ * information of the full model with every channel's coefficient, theta, alpha and gamma
+ * estimated, seeds 1-10; docs/BENCHMARKS.md):
+ * - every channel's average weekly effect is at least 0.93 noise sds (print, 35,000 x 0.8 =
+ *   28,000 a week; about twice that in its active weeks); TV and search are 4.8 and 5.9;
+ * - the ROAS sd is 7-10% (TV), 9-26% (search), 10-20% (social), 13-21% (video, display),
+ *   15-25% (radio, OOH) and 19-32% (print): median over channels 16-19%, so the expected median
+ *   |error| of an efficient estimator is about 0.67 x 17% = 11%, under the 15% bar;
+ * - the top three are apart by 1.0-2.1 sds (search - social), 1.2-2.6 (social - TV) and
+ *   1.9-2.7 (TV - video, the fourth).
+ * The earlier default set (channelPreset 'hard': print 6,000 x 0.5, an always-on display line
+ * of 16,000 x 0.9) has ROAS sds of 183-287% (print) and 208-742% (display): there the top three
+ * are luck, so it is reported in docs/BENCHMARKS.md as a figure and not asserted here.
+ *
+ * Model choice: the default, 'posterior' (src/search/posterior.ts), after a 5,000 x 2 search.
+ * Asserted per seed on seeds 1, 2 and 3: median |ROAS error| over the 8 channels under 15% and
+ * the top three channels by ROAS in the right order. Over seeds 1-10 the bar is met on 9 (seed
+ * 8 misses it: video, true 1.1, fitted 1.47, level with TV); docs/BENCHMARKS.md has the table.
  */
 import { generateSyntheticDataset } from '../../src/synthetic';
 import { fitMediaMix, type FitMediaMixResult } from '../../src/outputs';
@@ -25,11 +35,9 @@ import type { LiftTest } from '../../src/search';
 
 const SEEDS = [1, 2, 3];
 const NOISE = 0.03;
-/** Seeds on which the issue's bar is missed today (test.failing: CI flags when they pass). */
-const KNOWN_MISSES = new Set<number>([2]);
 
-function tableOf(seed: number, noise: number) {
-  const ds = generateSyntheticDataset({ seed, periods: 156, channels: 8, noise });
+function tableOf(seed: number, noise: number, channelPreset: 'standard' | 'hard' = 'standard') {
+  const ds = generateSyntheticDataset({ seed, periods: 156, channels: 8, noise, channelPreset });
   return {
     ds,
     table: {
@@ -65,6 +73,20 @@ function topThree(roas: { name: string; roas: number }[]): string[] {
 jest.setTimeout(120_000);
 
 describe('parameter recovery on synthetic data (156 weeks, 8 channels, noise sd 3% of baseline)', () => {
+  test('the scenario is the one the header describes: noise 1.75% of the mean KPI, every channel above 0.9 noise sds a week', () => {
+    for (const seed of SEEDS) {
+      const { ds } = tableOf(seed, NOISE);
+      const kpi = ds.columns[ds.kpiColumn];
+      const meanKpi = kpi.reduce((a, b) => a + b, 0) / kpi.length;
+      expect(ds.truth.noiseSd).toBe(30_000);
+      expect(ds.truth.noiseSd / meanKpi).toBeGreaterThan(0.015);
+      expect(ds.truth.noiseSd / meanKpi).toBeLessThan(0.02);
+      for (const c of ds.truth.channels) {
+        expect(c.totalContribution / kpi.length / ds.truth.noiseSd).toBeGreaterThan(0.9);
+      }
+    }
+  });
+
   const results = new Map<
     number,
     { result: FitMediaMixResult; truth: { name: string; roas: number }[] }
@@ -80,7 +102,7 @@ describe('parameter recovery on synthetic data (156 weeks, 8 channels, noise sd 
       const fitted = result.channels.map((c) => ({ name: c.name, roas: c.roas ?? 0 }));
       const interval = result.search.posterior!.roas;
       console.log(
-        `seed ${seed}: median |ROAS error| ${(100 * median(errors)).toFixed(1)}%; top three ` +
+        `seed ${seed} (noise sd ${ds.truth.noiseSd}, 3% of baseline): median |ROAS error| ${(100 * median(errors)).toFixed(1)}%; top three ` +
           `fitted ${topThree(fitted)}, true ${topThree(truth)}\n` +
           truth
             .map(
@@ -94,28 +116,18 @@ describe('parameter recovery on synthetic data (156 weeks, 8 channels, noise sd 
     }
   });
 
-  for (const seed of SEEDS) {
-    const bar = KNOWN_MISSES.has(seed) ? test.failing : test;
-    bar(`seed ${seed}: median |ROAS error| under 15% and the top three in order`, () => {
-      const { result, truth } = results.get(seed)!;
-      const fitted = result.channels.map((c) => ({ name: c.name, roas: c.roas ?? 0 }));
-      expect(median(roasErrors(result, truth))).toBeLessThan(0.15);
-      expect(topThree(fitted)).toEqual(topThree(truth));
-    });
-  }
-
-  it.each(SEEDS)('seed %i: median |ROAS error| under 25%% and the top channel first', (seed) => {
-    // A regression guard that holds on every seed, below the issue's bar above.
+  test.each(SEEDS)('seed %i: median |ROAS error| under 15%% and the top three in order', (seed) => {
     const { result, truth } = results.get(seed)!;
     const fitted = result.channels.map((c) => ({ name: c.name, roas: c.roas ?? 0 }));
-    expect(median(roasErrors(result, truth))).toBeLessThan(0.25);
-    expect(topThree(fitted)[0]).toBe(topThree(truth)[0]);
+    expect(median(roasErrors(result, truth))).toBeLessThan(0.15);
+    expect(topThree(fitted)).toEqual(topThree(truth));
   });
 });
 
 describe('calibration with a lift test (MAPE.LIFT)', () => {
   it('pins down a small always-on channel that the fit alone cannot identify', async () => {
-    const { ds, table } = tableOf(1, NOISE);
+    // The 'hard' set: always-on display at 16,000 x 0.9, Cramer-Rao ROAS sd 200-750%.
+    const { ds, table } = tableOf(1, NOISE, 'hard');
     const display = ds.truth.channels.find((c) => c.name === 'display')!;
     const liftTests: LiftTest[] = [
       [40, 47],
@@ -138,17 +150,19 @@ describe('calibration with a lift test (MAPE.LIFT)', () => {
 
 describe('holdout accuracy on synthetic data (generator default noise: sd 3% of baseline)', () => {
   /*
-   * Threshold: with Gaussian noise of sd s, even the true model has an expected absolute
-   * percentage error of sqrt(2/pi) s / mean(y) ~ 0.8 x 30,000 / 1.5M ~ 1.6%. 4% allows
-   * for the extrapolated trend and estimation error over a 12-week holdout, i.e. about
-   * 2.5x that floor; a model that misses a channel or the season is far above it.
+   * Threshold 3%. With Gaussian noise of sd s even the true model has an expected absolute
+   * percentage error of sqrt(2/pi) s / mean(y) ~ 0.8 x 30,000 / 1.8M ~ 1.3% over the last 12
+   * weeks (1.0-1.7% on seeds 1-10 with this draw of the noise). Measured with this rule and
+   * budget, seeds 1-10: 0.87-2.07%. A model that leaves out one channel is above it: without TV
+   * 4.4%, 6.5%, 9.5% and without video 3.0%, 5.6%, 2.1% (seeds 1-3); without print, the
+   * smallest, 1.6-2.5%, which a holdout of 12 weeks cannot tell from noise.
    */
-  it.each([1, 2, 3])('forecasts the last 12 weeks with MAPE under 4%% (seed %i)', async (seed) => {
+  it.each(SEEDS)('forecasts the last 12 weeks with MAPE under 3%% (seed %i)', async (seed) => {
     const { table } = tableOf(seed, NOISE);
     const result = await fitMediaMix(table, { iterations: 2000, trials: 2, seed: 1, holdout: 12 });
     console.log(`seed ${seed}: holdout MAPE ${(100 * result.holdout!.mape).toFixed(2)}%`);
     expect(result.holdout!.periods).toBe(12);
-    expect(result.holdout!.mape).toBeLessThan(0.04);
-    expect(result.train.rsq).toBeGreaterThan(0.8);
+    expect(result.holdout!.mape).toBeLessThan(0.03);
+    expect(result.train.rsq).toBeGreaterThan(0.9);
   });
 });
