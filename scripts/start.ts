@@ -208,7 +208,12 @@ async function main(): Promise<void> {
     await waitListening(natsPort, nats);
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
 
-    const env: NodeJS.ProcessEnv = { ...inheritedEnv(), NATS_URL: natsUrl };
+    // Locally nothing routes by readiness, so a stop need not wait for a load balancer.
+    const env: NodeJS.ProcessEnv = {
+      SHUTDOWN_READY_GRACE_MS: '0',
+      ...inheritedEnv(),
+      NATS_URL: natsUrl,
+    };
     const subgraphUrls: Record<string, string> = {};
     const started: Array<{ child: Child; port: number }> = [];
     for (const [i, name] of services.entries()) {

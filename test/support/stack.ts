@@ -85,7 +85,8 @@ export async function startStack(): Promise<Stack> {
   const nats = await testkit.startNatsServer({ jetstream: true });
   const started: RunningProcess[] = [];
   // Info, not warn: the "shut down" record that the shutdown test looks for is an info line.
-  const common = { NATS_URL: nats.url, LOG_LEVEL: 'info' };
+  // No load balancer to drain in tests: close listeners as soon as readiness turns 503.
+  const common = { NATS_URL: nats.url, LOG_LEVEL: 'info', SHUTDOWN_READY_GRACE_MS: '0' };
   try {
     const services = {} as Record<ServiceName, RunningProcess>;
     for (const name of SERVICES) {
