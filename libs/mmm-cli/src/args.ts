@@ -22,7 +22,11 @@ export interface FitArgs {
   /** Worker threads; 0 = evaluate in the main thread. Default: every core. */
   workers: number | undefined;
   bootstrap: number;
-  select: 'knee' | 'best-fit';
+  /**
+   * How the model is chosen; undefined = the library's default ('posterior', or 'best-fit'
+   * with lift tests).
+   */
+  select: 'posterior' | 'best-fit' | 'knee' | undefined;
   /** CSV of lift tests: channel,start,end,lift (dates inclusive, lift in KPI units). */
   lift: string | undefined;
   out: string | undefined;
@@ -32,10 +36,13 @@ export interface FitArgs {
 export const FIT_USAGE = `usage: mmm fit --data file.csv --date date --kpi revenue --spend a,b,c
   [--controls x,y] [--organic z] [--adstock geometric|weibull_cdf|weibull_pdf]
   [--kpi-type revenue|conversions] [--iterations N] [--trials T] [--seed S] [--holdout W]
-  [--workers K] [--bootstrap B] [--select knee|best-fit] [--lift lift.csv]
+  [--workers K] [--bootstrap B] [--select posterior|best-fit|knee] [--lift lift.csv]
   [--out model.json] [--json]
   --lift: CSV with columns channel,start,end,lift (ISO dates, inclusive; measured incremental
-  KPI over those periods); adds MAPE.LIFT to the search objectives.`;
+  KPI over those periods); adds MAPE.LIFT to the search objectives.
+  --select: posterior (default without --lift: the posterior mean of the hyperparameters over
+  the best candidates), best-fit (default with --lift: the front's best fit) or knee (Robyn's
+  pick on NRMSE and DECOMP.RSSD).`;
 
 const VALUE_FLAGS = new Set([
   'data',
@@ -122,9 +129,17 @@ export function parseFitArgs(argv: readonly string[]): FitArgs {
   if (kpiType !== 'revenue' && kpiType !== 'conversions') {
     throw new UsageError(`--kpi-type must be revenue or conversions, got '${kpiType}'`);
   }
-  const select = flags.get('select') ?? 'knee';
-  if (select !== 'knee' && select !== 'best-fit') {
-    throw new UsageError(`--select must be knee or best-fit, got '${select}'`);
+  const select = flags.get('select');
+  if (
+    select !== undefined &&
+    select !== 'posterior' &&
+    select !== 'best-fit' &&
+    select !== 'knee'
+  ) {
+    throw new UsageError(`--select must be posterior, best-fit or knee, got '${select}'`);
+  }
+  if (select === 'posterior' && flags.has('lift')) {
+    throw new UsageError('--select posterior does not take --lift; use best-fit or knee');
   }
   const spend = list(flags.get('spend'), 'spend');
   const controls = list(flags.get('controls'), 'controls');

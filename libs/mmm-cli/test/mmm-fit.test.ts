@@ -125,6 +125,23 @@ describe('mmm fit', () => {
   });
 });
 
+describe('mmm fit --select', () => {
+  const args = ['fit', '--data', data, '--date', 'date', '--kpi', 'revenue', '--spend', spend];
+
+  it("defaults to the library's choice, the posterior mean, and takes best-fit and knee", () => {
+    const chosen = (...extra: string[]) => {
+      const r = mmm(...args, '--json', ...small, ...extra);
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout).search.selection as string;
+    };
+    expect(chosen()).toBe('posterior');
+    expect(chosen('--select', 'posterior')).toBe('posterior');
+    expect(chosen('--select', 'best-fit')).toBe('best-fit');
+    expect(chosen('--select', 'knee')).toBe('knee');
+    expect(mmm(...args, ...small).stdout).toMatch(/chosen by posterior$/m);
+  });
+});
+
 describe('mmm fit --lift', () => {
   const channel = ds.truth.channels[0];
   const lift = channel.contribution.slice(10, 18).reduce((a, b) => a + b, 0);
@@ -142,6 +159,8 @@ describe('mmm fit --lift', () => {
     const json = JSON.parse(mmm(...args, '--lift', liftFile, '--json', ...small).stdout);
     expect(Object.keys(json.search.objectives)).toEqual(['nrmse', 'decompRssd', 'mapeLift']);
     expect(json.search.objectives.mapeLift).toBeLessThan(0.5);
+    // The library's default with lift tests: the best fit on NRMSE and MAPE.LIFT.
+    expect(json.search.selection).toBe('best-fit');
   });
 
   it('rejects a lift test on a column that is not a channel', () => {
@@ -189,6 +208,14 @@ describe('mmm fit errors', () => {
     [
       [...base, '--data', 'f.csv', '--iterations', 'many'],
       "--iterations must be an integer, got 'many'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--select', 'median'],
+      "--select must be posterior, best-fit or knee, got 'median'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--select', 'posterior', '--lift', 'lift.csv'],
+      '--select posterior does not take --lift; use best-fit or knee',
     ],
     [
       [...base, '--data', 'f.csv', '--adstock', 'linear'],
