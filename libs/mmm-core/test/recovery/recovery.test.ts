@@ -12,13 +12,13 @@
  *
  * Why the truth is recoverable at this noise (Cramer-Rao bounds at the truth, from the Fisher
  * information of the full model with every channel's coefficient, theta, alpha and gamma
- * estimated, seeds 1-10; docs/BENCHMARKS.md):
+ * estimated, seeds 1-10; scripts/recovery-bounds.js, docs/BENCHMARKS.md):
  * - every channel's average weekly effect is at least 0.93 noise sds (print, 35,000 x 0.8 =
  *   28,000 a week; about twice that in its active weeks); TV and search are 4.8 and 5.9;
  * - the ROAS sd is 7-10% (TV), 9-26% (search), 10-20% (social), 13-21% (video, display),
  *   15-25% (radio, OOH) and 19-32% (print): median over channels 16-19%, so the expected median
  *   |error| of an efficient estimator is about 0.67 x 17% = 11%, under the 15% bar;
- * - the top three are apart by 1.0-2.1 sds (search - social), 1.2-2.6 (social - TV) and
+ * - the top three are apart by 1.0-2.1 sds (search - social), 1.4-2.6 (social - TV) and
  *   1.9-2.7 (TV - video, the fourth).
  * The earlier default set (channelPreset 'hard': print 6,000 x 0.5, an always-on display line
  * of 16,000 x 0.9) has ROAS sds of 183-287% (print) and 208-742% (display): there the top three
@@ -27,7 +27,8 @@
  * Model choice: the default, 'posterior' (src/search/posterior.ts), after a 5,000 x 2 search.
  * Asserted per seed on seeds 1, 2 and 3: median |ROAS error| over the 8 channels under 15% and
  * the top three channels by ROAS in the right order. Over seeds 1-10 the bar is met on 9 (seed
- * 8 misses it: video, true 1.1, fitted 1.47, level with TV); docs/BENCHMARKS.md has the table.
+ * 8 misses it: video, true 1.1, fitted 1.47, level with TV); scripts/recovery-seeds.js makes the
+ * table in docs/BENCHMARKS.md.
  */
 import { generateSyntheticDataset } from '../../src/synthetic';
 import { fitMediaMix, type FitMediaMixResult } from '../../src/outputs';
