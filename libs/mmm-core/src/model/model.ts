@@ -41,6 +41,8 @@ export interface ChannelAdstock {
   scale?: number;
   /** Robyn's windlen for the Weibull weights: the training length. */
   windowLength?: number;
+  /** Weibull weights after this lag are cut (the search's weibullMaxLag; default: none). */
+  maxLag?: number;
 }
 
 export interface ModelChannel {

@@ -10,6 +10,15 @@ import {
 } from '../transforms';
 import type { BaselineTerm, MediaMixModel, ModelChannel } from './model';
 
+function weibullOptions(channel: Pick<ModelChannel, 'adstock'>, windowLength: number) {
+  return {
+    shape: channel.adstock.shape ?? 0,
+    scale: channel.adstock.scale ?? 0,
+    windowLength,
+    maxLag: channel.adstock.maxLag,
+  };
+}
+
 /** The adstocked series of a channel's spend (adstock from the first row, like Robyn). */
 export function adstockSeries(
   model: Pick<MediaMixModel, 'adstock'>,
@@ -25,7 +34,7 @@ export function adstockSeries(
   const weights = new Float64Array(Math.max(windowLength, 1));
   const len = weibullWeightsInto(
     model.adstock === 'weibull_cdf' ? 'cdf' : 'pdf',
-    { shape: channel.adstock.shape ?? 0, scale: channel.adstock.scale ?? 0, windowLength },
+    weibullOptions(channel, windowLength),
     weights,
   );
   return convolveAdstockInto(spend, weights, len, out, n);
@@ -41,11 +50,7 @@ export function immediateSeries(
   if (model.adstock !== 'weibull_pdf') return out;
   const windowLength = channel.adstock.windowLength ?? spend.length;
   const weights = new Float64Array(Math.max(windowLength, 1));
-  const len = weibullWeightsInto(
-    'pdf',
-    { shape: channel.adstock.shape ?? 0, scale: channel.adstock.scale ?? 0, windowLength },
-    weights,
-  );
+  const len = weibullWeightsInto('pdf', weibullOptions(channel, windowLength), weights);
   if (len > 0) for (let t = 0; t < out.length; t++) out[t] *= weights[0];
   return out;
 }

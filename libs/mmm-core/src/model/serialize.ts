@@ -180,8 +180,10 @@ export function parseModel(input: string | Json): MediaMixModel {
             shape: num(ad.shape, `${p}.adstock.shape`),
             scale: num(ad.scale, `${p}.adstock.scale`),
             windowLength: optNum(ad.windowLength, `${p}.adstock.windowLength`),
+            maxLag: ad.maxLag === undefined ? undefined : int(ad.maxLag, `${p}.adstock.maxLag`, 0),
           };
     if (channelAdstock.windowLength === undefined) delete channelAdstock.windowLength;
+    if (channelAdstock.maxLag === undefined) delete channelAdstock.maxLag;
     return {
       name,
       kind: oneOf(ch.kind, `${p}.kind`, ['paid', 'organic']),

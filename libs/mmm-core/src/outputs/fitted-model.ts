@@ -121,7 +121,12 @@ export function buildFittedModel(
     const adstocked = evaluator.adstocked.subarray(c * rows, (c + 1) * rows);
     const adstock = geometric
       ? { theta: parameters[o] }
-      : { shape: parameters[o], scale: parameters[o + 1], windowLength: rows };
+      : {
+          shape: parameters[o],
+          scale: parameters[o + 1],
+          windowLength: rows,
+          ...(context.weibullMaxLag === undefined ? {} : { maxLag: context.weibullMaxLag }),
+        };
     const immediate = immediateSeries(context, { adstock }, history);
     let spendSum = 0;
     let carry = 0;
