@@ -6,7 +6,8 @@
  */
 import type { AdstockType } from '../transforms';
 
-export const MODEL_SCHEMA_VERSION = 1;
+/** 2: spend apart from the modelled values (costPerUnit), Weibull maxLag, logistic, synergy. */
+export const MODEL_SCHEMA_VERSION = 2;
 
 export type KpiType = 'revenue' | 'conversions';
 
@@ -55,11 +56,23 @@ export interface ModelChannel {
   alpha: number;
   gamma: number;
   inflexion: number;
-  /** Spend (paid) or activity (organic) per training period. */
+  /**
+   * The modelled series per period: spend, or exposures (impressions, GRPs) when the channel
+   * was modelled on them; activity for organic media. Scenarios and forecasts take this unit.
+   */
   history: number[];
-  /** Mean spend per period over the training rows. */
+  /** Mean spend (organic: activity) per period over the training rows. */
   meanSpend: number;
-  /** Mean adstock carryover per period over the training rows (Robyn's allocator input). */
+  /**
+   * Spend per unit of history: total spend / total history over the training rows (1 when
+   * the history is the spend, and for organic media). Response curves, marginal ROAS and the
+   * allocator take spend and turn it into history units as spend / costPerUnit.
+   */
+  costPerUnit: number;
+  /**
+   * Mean adstock carryover per period over the training rows, in history units (Robyn's
+   * allocator input).
+   */
   carryoverMean: number;
 }
 

@@ -73,7 +73,10 @@ export function channelContribution(
 }
 
 export interface PredictInput {
-  /** Spend or activity per channel, replacing the history; each as long as the others. */
+  /**
+   * Per channel, a series in history units (spend, or exposures when modelled on them)
+   * replacing the history; each as long as the others.
+   */
   media?: Record<string, ArrayLike<number>>;
   /** Baseline columns by term name, replacing the training values. */
   baseline?: Record<string, ArrayLike<number>>;
@@ -181,10 +184,12 @@ function scaledHistoryResponse(model: MediaMixModel, channel: ModelChannel, k: n
 
 /**
  * Response curve of one channel: for each mean spend per period, the mean incremental KPI
- * per period, including adstock. The channel's historical spend pattern (its flighting) is
- * scaled to that mean and run through the model's adstock and Hill curve over the training
- * periods, so the curve passes exactly through the fitted contribution at current spend. A
- * channel that never spent is evaluated at a constant spend instead.
+ * per period, including adstock. The channel's historical pattern (its flighting) is scaled
+ * so that its spend has that mean (history x spend / meanSpend, whatever the history's unit)
+ * and run through the model's adstock and saturation over the training periods, so the curve
+ * passes exactly through the fitted contribution at current spend. A channel that never
+ * spent is evaluated at a constant spend / costPerUnit instead. Spend is always money, also
+ * when the channel was modelled on exposures.
  * `marginal` is the derivative by central differences (forward at 0).
  */
 export function responseCurve(
@@ -197,7 +202,7 @@ export function responseCurve(
   const n = model.periods.trainEnd;
   const responseAt = (spend: number): number => {
     if (base > 0) return scaledHistoryResponse(model, channel, spend / base);
-    const constant = new Array<number>(channel.history.length).fill(spend);
+    const constant = new Array<number>(channel.history.length).fill(spend / channel.costPerUnit);
     const c = channelContribution(model, channel, constant);
     let s = 0;
     for (let t = 0; t < n; t++) s += c[t];
@@ -220,18 +225,26 @@ export function responseCurve(
   return points;
 }
 
-/** Robyn's allocator curve (R/R/allocator.R, fx_objective): coef / (1 + (I / (x + c))^alpha). */
+/**
+ * Robyn's allocator curve (R/R/allocator.R, fx_objective): coef / (1 + (I / (x + c))^alpha),
+ * with x = spend / costPerUnit in history units (exposures when the channel was modelled on
+ * them) and c the mean carryover.
+ */
 export function allocatorResponse(channel: ModelChannel, spendPerPeriod: number): number {
   return (
     channel.coefficient *
-    hillValue(spendPerPeriod + channel.carryoverMean, channel.alpha, channel.inflexion)
+    hillValue(
+      spendPerPeriod / channel.costPerUnit + channel.carryoverMean,
+      channel.alpha,
+      channel.inflexion,
+    )
   );
 }
 
 export interface ForecastInput {
   /** Periods after the last one of the model. */
   periods: number;
-  /** Spend per channel over the new periods (default: each channel's mean spend). */
+  /** History units per channel over the new periods (default: each channel's mean). */
   media?: Record<string, ArrayLike<number>>;
   /** Baseline columns over the new periods (default: each term's extension). */
   baseline?: Record<string, ArrayLike<number>>;
@@ -280,7 +293,8 @@ export function forecast(model: MediaMixModel, input: ForecastInput): Decomposit
     }
     const series = new Float64Array(n + h);
     series.set(channel.history);
-    for (let i = 0; i < h; i++) series[n + i] = future ? future[i] : channel.meanSpend;
+    const meanHistory = channel.meanSpend / channel.costPerUnit;
+    for (let i = 0; i < h; i++) series[n + i] = future ? future[i] : meanHistory;
     media[channel.name] = series;
   }
   const baseline: Record<string, Float64Array> = {};

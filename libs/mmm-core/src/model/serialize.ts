@@ -60,6 +60,12 @@ function num(v: Json, path: string): number {
   return v;
 }
 
+function positive(v: Json, path: string): number {
+  const x = num(v, path);
+  if (!(x > 0)) throw new ModelFormatError(path, `expected a number > 0, got ${x}`);
+  return x;
+}
+
 function optNum(v: Json, path: string): number | undefined {
   return v === undefined ? undefined : num(v, path);
 }
@@ -194,6 +200,7 @@ export function parseModel(input: string | Json): MediaMixModel {
       inflexion: num(ch.inflexion, `${p}.inflexion`),
       history: numbers(ch.history, `${p}.history`, count),
       meanSpend: num(ch.meanSpend, `${p}.meanSpend`),
+      costPerUnit: positive(ch.costPerUnit, `${p}.costPerUnit`),
       carryoverMean: num(ch.carryoverMean, `${p}.carryoverMean`),
     };
   });

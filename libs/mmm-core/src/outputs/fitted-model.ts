@@ -128,12 +128,18 @@ export function buildFittedModel(
           ...(context.weibullMaxLag === undefined ? {} : { maxLag: context.weibullMaxLag }),
         };
     const immediate = immediateSeries(context, { adstock }, history);
+    // Spend may be given apart from the modelled values (exposures): curves and ROAS are per
+    // unit of spend.
+    const spendSeries = input.channels[c].spend ?? history;
     let spendSum = 0;
+    let historySum = 0;
     let carry = 0;
     for (let t = 0; t < end; t++) {
-      spendSum += history[t];
+      spendSum += spendSeries[t];
+      historySum += history[t];
       carry += adstocked[t] - immediate[t];
     }
+    const costPerUnit = spendSum > 0 && historySum > 0 ? spendSum / historySum : 1;
     return {
       name,
       kind: input.channels[c].kind ?? 'paid',
@@ -144,6 +150,7 @@ export function buildFittedModel(
       inflexion: result.inflexions[c],
       history,
       meanSpend: spendSum / end,
+      costPerUnit,
       carryoverMean: carry / end,
     };
   });

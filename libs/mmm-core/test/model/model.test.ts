@@ -28,7 +28,7 @@ describe('serialized model', () => {
 
   it('round-trips through JSON with its schema version', () => {
     const parsed = parseModel(json);
-    expect(parsed.schemaVersion).toBe(1);
+    expect(parsed.schemaVersion).toBe(2);
     expect(parsed).toEqual(JSON.parse(json));
     expect(parsed.periods.dates?.[1]).toBe('2022-01-10');
   });
@@ -76,7 +76,7 @@ describe('serialized model', () => {
   }
 
   it.each([
-    [(m: Loose) => (m.schemaVersion = 2), 'invalid model: schemaVersion: expected 1, got 2'],
+    [(m: Loose) => (m.schemaVersion = 1), 'invalid model: schemaVersion: expected 2, got 1'],
     [
       (m: Loose) => (m.channels[1].alpha = 'x'),
       'invalid model: channels[1].alpha: expected a finite number, got "x"',
@@ -91,6 +91,10 @@ describe('serialized model', () => {
     ],
     [(m: Loose) => delete m.kpi, 'invalid model: kpi: expected an object, got undefined'],
     [
+      (m: Loose) => (m.channels[1].costPerUnit = 0),
+      'invalid model: channels[1].costPerUnit: expected a number > 0, got 0',
+    ],
+    [
       (m: Loose) => (m.channels[2].name = m.channels[0].name),
       "invalid model: channels[2].name: channel 'tv' appears twice",
     ],
@@ -99,7 +103,7 @@ describe('serialized model', () => {
   });
 
   it('rejects text that is not JSON', () => {
-    expect(() => parseModel('{"schemaVersion": 1,')).toThrow(/^invalid model: \(root\): not JSON/);
+    expect(() => parseModel('{"schemaVersion": 2,')).toThrow(/^invalid model: \(root\): not JSON/);
   });
 
   it('refuses to serialize a non-finite number', () => {

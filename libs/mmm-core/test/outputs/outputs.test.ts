@@ -1,4 +1,5 @@
 import { createCandidateContext, createCandidateEvaluator } from '../../src/candidate';
+import { allocatorResponse, forecast, responseCurve } from '../../src/model';
 import { buildFittedModel } from '../../src/outputs';
 import { ridgeFit } from '../../src/ridge';
 import { smallMediaMix } from './fixture';
@@ -126,5 +127,56 @@ describe('fitted model outputs', () => {
     expect(() => buildFittedModel({ ...input, window: { start: 4, end: rows } }, truth)).toThrow(
       'the training window must start at the first row',
     );
+  });
+});
+
+describe('a channel modelled on exposures rather than spend', () => {
+  const { input, truth } = smallMediaMix(5);
+  const rows = input.kpi.length;
+  // The same lambda for both fits: Robyn's lambda_max depends on the raw column scale.
+  const base = { ...input, lambdaMax: 1e4, window: { start: 0, end: rows - 8 } };
+  const onSpend = buildFittedModel(base, truth);
+  // 10 impressions per unit of spend on tv: the transformed column, the fit and the money
+  // must not change; only the unit of the modelled series does.
+  const onExposure = buildFittedModel(
+    {
+      ...base,
+      channels: base.channels.map((c, i) =>
+        i === 0 ? { ...c, values: Array.from(c.values, (v) => 10 * v), spend: c.values } : c,
+      ),
+    },
+    truth,
+  );
+
+  it('gives ROAS, marginal ROAS and response curves per unit of spend', () => {
+    const a = onSpend.channels[0];
+    const b = onExposure.channels[0];
+    expect(b.spend).toBeCloseTo(a.spend, 6);
+    expect(b.roas!).toBeCloseTo(a.roas!, 9);
+    expect(b.marginalRoas! / a.marginalRoas!).toBeCloseTo(1, 6);
+    b.responseCurve.forEach((p, i) => {
+      expect(p.spend).toBeCloseTo(a.responseCurve[i].spend, 6);
+      expect(p.response).toBeCloseTo(a.responseCurve[i].response, 6);
+    });
+  });
+
+  it('stores the mean spend and the cost per unit of exposure', () => {
+    const a = onSpend.model.channels[0];
+    const b = onExposure.model.channels[0];
+    expect(b.meanSpend).toBeCloseTo(a.meanSpend, 9);
+    expect(a.costPerUnit).toBe(1);
+    expect(b.costPerUnit).toBeCloseTo(0.1, 12);
+    expect(b.carryoverMean).toBeCloseTo(10 * a.carryoverMean, 6);
+    for (const spend of [0, a.meanSpend, 3 * a.meanSpend]) {
+      expect(allocatorResponse(b, spend)).toBeCloseTo(allocatorResponse(a, spend), 6);
+      expect(responseCurve(onExposure.model, 'tv', [spend])[0].response).toBeCloseTo(
+        responseCurve(onSpend.model, 'tv', [spend])[0].response,
+        6,
+      );
+    }
+    // A forecast without spend continues at the mean exposure, not the mean spend.
+    const fa = forecast(onSpend.model, { periods: 3 });
+    const fb = forecast(onExposure.model, { periods: 3 });
+    for (let i = 0; i < 3; i++) expect(fb.media.tv[i]).toBeCloseTo(fa.media.tv[i], 6);
   });
 });
