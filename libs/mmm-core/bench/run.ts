@@ -11,24 +11,28 @@
  * - the peer (Robyn's own R code, ../shared/peers/robyn) in the same run when Rscript and a
  *   Robyn snapshot (ROBYN_SRC) are present, otherwise its documented figures, labelled so.
  *
- * This file does I/O (it reads the peer's data and runs R); it is not part of the library's
- * exports. Environment: ROBYN_SRC, LARES_SRC (peer sources), MMM_BENCH_PEER=0 (skip the
- * peer), MMM_BENCH_PEER_LOOP_N (candidates for Robyn's full loop, default 100).
+ * This file does I/O (it reads the peer's data and runs R), so it lives outside the library's
+ * src/ (which stays pure) as its own small project that imports '@mmm/core' like any user.
+ * Environment: ROBYN_SRC, LARES_SRC (peer sources), MMM_BENCH_PEER=0 (skip the peer),
+ * MMM_BENCH_PEER_LOOP_N (candidates for Robyn's full loop, default 100).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  availableCores,
   createCandidateContext,
   createCandidateEvaluator,
+  createMediaMixEvaluator,
+  searchMediaMix,
+  SeededRandom,
   type CandidateContextInput,
-} from '../candidate';
-import { availableCores, createMediaMixEvaluator, searchMediaMix } from '../search';
-import { SeededRandom } from '../search/random';
+} from '@mmm/core';
 import { benchTable } from './tables';
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..', '..', '..');
+// Compiled to libs/mmm-core/bench/dist/run.js.
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const sharedDir = path.resolve(repoRoot, '..', 'shared');
 const peerDir = path.join(sharedDir, 'peers', 'robyn');
 

@@ -3,8 +3,7 @@
  * is a small self-contained generator: weekly spend with flights and noise, a trend, yearly
  * seasonality, two controls, a KPI with adstock and Hill responses.
  */
-import type { CandidateContextInput } from '../candidate';
-import { SeededRandom } from '../search/random';
+import { SeededRandom, type CandidateContextInput } from '@mmm/core';
 
 export function benchTable(weeks: number, channels: number, seed = 7): CandidateContextInput {
   const random = new SeededRandom(seed, weeks * 1000 + channels);
