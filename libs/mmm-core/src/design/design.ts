@@ -7,6 +7,11 @@ import type { BaselineColumnSpec, CandidateContextInput, ChannelSpec } from '../
  * - trend: t = 0, 1, ..., n-1 (periods since the first date);
  * - Fourier seasonality of order K: sin(2 pi k t / P), cos(2 pi k t / P), k = 1..K, with
  *   P = 52.18 periods for weekly data and 365.25 for daily (one year);
+ * - on daily data also a day-of-week block, the same pairs with P = 7 and order 3 by default
+ *   (weekday_sin1, weekday_cos1, ...): prophet's weekly seasonality (Taylor & Letham 2018,
+ *   section 3.2; prophet's default weekly Fourier order is 3), which Robyn fits on daily data
+ *   when prophet_vars includes "weekday" (R/R/inputs.R, prophet_decomp). With the intercept,
+ *   order 3 spans every 7-day pattern exactly;
  * - holiday/event dummies: 1 in the period that contains an event date, one column per event
  *   name (events of one name share a column, as Robyn aggregates holidays);
  * - controls as given, with a coefficient sign per control (Robyn's context_signs).
@@ -43,11 +48,24 @@ export interface BaselineDesignSpec {
   fourierOrder?: number;
   /** Seasonal period in rows (default 52.18 weekly, 365.25 daily). */
   period?: number;
+  /**
+   * Fourier order of the day-of-week block on daily data (period 7; default 3, prophet's;
+   * 0 for none). Weekly data has no such block and ignores this.
+   */
+  weeklyOrder?: number;
   events?: readonly EventDate[];
   controls?: readonly ControlSpec[];
 }
 
 export type DesignColumnGroup = 'trend' | 'seasonality' | 'holiday' | 'control';
+
+/** A Fourier column: fn(2 pi harmonic t / period) at the row index t. */
+export interface FourierTerm {
+  fn: 'sin' | 'cos';
+  harmonic: number;
+  /** In rows. */
+  period: number;
+}
 
 export interface BaselineDesign {
   frequency: Frequency;
@@ -58,12 +76,20 @@ export interface BaselineDesign {
   lower: number[];
   upper: number[];
   scaling: Array<{ mean: number; sd: number }>;
+  /**
+   * Per column, its Fourier term (null for the others), so that a forecast can continue the
+   * yearly and the day-of-week seasonality each on its own period.
+   */
+  fourier: Array<FourierTerm | null>;
 }
 
 const DAY_MS = 86_400_000;
 
 export const WEEKLY_PERIOD = 52.18;
 export const DAILY_PERIOD = 365.25;
+/** The day-of-week period of daily data, in rows, and prophet's default order for it. */
+export const DAY_OF_WEEK_PERIOD = 7;
+export const DAY_OF_WEEK_ORDER = 3;
 
 export function parseIsoDate(date: string): number {
   const ms = Date.parse(`${date.slice(0, 10)}T00:00:00Z`);
@@ -114,12 +140,14 @@ export function buildBaselineDesign(spec: BaselineDesignSpec): BaselineDesign {
     lower: [],
     upper: [],
     scaling: [],
+    fourier: [],
   };
   const add = (
     name: string,
     group: DesignColumnGroup,
     col: Float64Array,
     bounds: [number, number],
+    fourier: FourierTerm | null = null,
   ) => {
     if (out.names.includes(name)) throw new RangeError(`design column ${name} appears twice`);
     out.names.push(name);
@@ -128,19 +156,39 @@ export function buildBaselineDesign(spec: BaselineDesignSpec): BaselineDesign {
     out.lower.push(bounds[0]);
     out.upper.push(bounds[1]);
     out.scaling.push(columnScaling(col));
+    out.fourier.push(fourier);
+  };
+  const addFourier = (prefix: string, order: number, p: number) => {
+    for (let k = 1; k <= order; k++) {
+      const sin = new Float64Array(n);
+      const cos = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const a = (2 * Math.PI * k * time[i]) / p;
+        sin[i] = Math.sin(a);
+        cos[i] = Math.cos(a);
+      }
+      const unbounded: [number, number] = [-Infinity, Infinity];
+      add(`${prefix}_sin${k}`, 'seasonality', sin, unbounded, {
+        fn: 'sin',
+        harmonic: k,
+        period: p,
+      });
+      add(`${prefix}_cos${k}`, 'seasonality', cos, unbounded, {
+        fn: 'cos',
+        harmonic: k,
+        period: p,
+      });
+    }
   };
   if (spec.trend ?? true) add('trend', 'trend', Float64Array.from(time), [-Infinity, Infinity]);
-  const order = spec.fourierOrder ?? 2;
-  for (let k = 1; k <= order; k++) {
-    const sin = new Float64Array(n);
-    const cos = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const a = (2 * Math.PI * k * time[i]) / period;
-      sin[i] = Math.sin(a);
-      cos[i] = Math.cos(a);
+  addFourier('season', spec.fourierOrder ?? 2, period);
+  if (frequency === 'daily') {
+    const weekly = spec.weeklyOrder ?? DAY_OF_WEEK_ORDER;
+    // Beyond order 3 the pairs repeat (harmonics k and 7 - k alias at period 7).
+    if (!(Number.isInteger(weekly) && weekly >= 0 && weekly <= 3)) {
+      throw new RangeError(`weeklyOrder must be an integer from 0 to 3, got ${weekly}`);
     }
-    add(`season_sin${k}`, 'seasonality', sin, [-Infinity, Infinity]);
-    add(`season_cos${k}`, 'seasonality', cos, [-Infinity, Infinity]);
+    addFourier('weekday', weekly, DAY_OF_WEEK_PERIOD);
   }
   if (spec.events && spec.events.length > 0) {
     const byName = new Map<string, Float64Array>();
