@@ -1,8 +1,9 @@
 /**
  * A fitted media mix model as plain JSON: everything needed to predict, decompose and draw
  * response curves without the training data pipeline or a refit. Coefficients are in KPI
- * units: a media term is coefficient x Hill(adstock(spend)) with the inflexion fixed at fit
- * time, a baseline term is coefficient x its stored column.
+ * units: a media term is coefficient x saturation(adstock(history)) with the saturation's
+ * inflexion (Hill) or scale (logistic) fixed at fit time, a synergy term is coefficient x the
+ * product of two channels' saturated series, a baseline term is coefficient x its column.
  */
 import type { AdstockType } from '../transforms';
 
@@ -46,16 +47,30 @@ export interface ChannelAdstock {
   maxLag?: number;
 }
 
+/**
+ * The saturation of the adstocked series x:
+ * - hill: 1 / (1 + (inflexion / x)^alpha), inflexion = gamma x max adstocked (training rows);
+ * - logistic (PyMC-Marketing): (1 - e^(-lam x / scale)) / (1 + e^(-lam x / scale)), scale = max
+ *   adstocked over the training rows.
+ */
+export type ChannelSaturation =
+  | { type: 'hill'; alpha: number; gamma: number; inflexion: number }
+  | { type: 'logistic'; lam: number; scale: number };
+
+/** Synergy of two channels: coefficient x saturated(a) x saturated(b) per period. */
+export interface InteractionTerm {
+  a: string;
+  b: string;
+  coefficient: number;
+}
+
 export interface ModelChannel {
   name: string;
   /** Paid media have spend (and ROAS); organic media only activity. */
   kind: 'paid' | 'organic';
   coefficient: number;
   adstock: ChannelAdstock;
-  /** Hill shape alpha and Robyn's gamma; inflexion = gamma x max adstocked (training). */
-  alpha: number;
-  gamma: number;
-  inflexion: number;
+  saturation: ChannelSaturation;
   /**
    * The modelled series per period: spend, or exposures (impressions, GRPs) when the channel
    * was modelled on them; activity for organic media. Scenarios and forecasts take this unit.
@@ -100,6 +115,8 @@ export interface MediaMixModel {
   lambda: number;
   baseline: BaselineTerm[];
   channels: ModelChannel[];
+  /** Synergy terms between channels (empty when none were modelled). */
+  interactions: InteractionTerm[];
   /** The KPI over all periods (kept so that decompositions can be checked and plotted). */
   actual: number[];
   metrics: ModelMetrics;

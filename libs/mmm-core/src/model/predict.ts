@@ -6,9 +6,10 @@ import {
   geometricAdstockInto,
   hillSaturationWithInflexionInto,
   hillValue,
+  logisticSaturationInto,
   weibullWeightsInto,
 } from '../transforms';
-import type { BaselineTerm, MediaMixModel, ModelChannel } from './model';
+import type { BaselineTerm, ChannelSaturation, MediaMixModel, ModelChannel } from './model';
 
 function weibullOptions(channel: Pick<ModelChannel, 'adstock'>, windowLength: number) {
   return {
@@ -55,21 +56,42 @@ export function immediateSeries(
   return out;
 }
 
-/** coefficient x Hill(adstock(spend)) per period, with the model's fixed inflexion. */
+/** The saturation of one adstocked value (response curves, carryover, the allocator). */
+export function saturationValue(saturation: ChannelSaturation, x: number): number {
+  if (saturation.type === 'hill') return hillValue(x, saturation.alpha, saturation.inflexion);
+  if (!(saturation.scale > 0)) return 0;
+  // Same operation order as logisticSaturationInto, so that both agree to the last bit.
+  const e = Math.exp(-(saturation.lam / saturation.scale) * x);
+  return (1 - e) / (1 + e);
+}
+
+/** saturation(adstock(series)) per period, before the coefficient. */
+export function saturatedSeries(
+  model: Pick<MediaMixModel, 'adstock'>,
+  channel: Pick<ModelChannel, 'adstock' | 'saturation'>,
+  series: ArrayLike<number>,
+): Float64Array {
+  const adstocked = adstockSeries(model, channel, series);
+  const s = channel.saturation;
+  return s.type === 'hill'
+    ? hillSaturationWithInflexionInto(adstocked, s.alpha, s.inflexion, adstocked)
+    : logisticSaturationInto(adstocked, s.lam, s.scale, adstocked);
+}
+
+/** coefficient x saturation(adstock(series)) per period, with the model's fixed saturation. */
 export function channelContribution(
   model: Pick<MediaMixModel, 'adstock'>,
   channel: ModelChannel,
-  spend: ArrayLike<number> = channel.history,
+  series: ArrayLike<number> = channel.history,
 ): Float64Array {
-  const adstocked = adstockSeries(model, channel, spend);
-  const out = hillSaturationWithInflexionInto(
-    adstocked,
-    channel.alpha,
-    channel.inflexion,
-    adstocked,
-  );
+  const out = saturatedSeries(model, channel, series);
   for (let t = 0; t < out.length; t++) out[t] *= channel.coefficient;
   return out;
+}
+
+/** The name of a synergy term in decompositions: `a:b`. */
+export function interactionName(term: { a: string; b: string }): string {
+  return `${term.a}:${term.b}`;
 }
 
 export interface PredictInput {
@@ -89,6 +111,8 @@ export interface Decomposition {
   baseline: Record<string, Float64Array>;
   /** One series per channel, by name. */
   media: Record<string, Float64Array>;
+  /** One series per synergy term, by `a:b` (see interactionName). */
+  interactions: Record<string, Float64Array>;
   /** Sum of every part. */
   fitted: Float64Array;
 }
@@ -135,16 +159,34 @@ export function decompose(model: MediaMixModel, input: PredictInput = {}): Decom
     baseline[term.name] = series;
   }
   const media: Record<string, Float64Array> = {};
+  const saturated = new Map<string, Float64Array>();
   for (const channel of model.channels) {
-    const series = channelContribution(model, channel, input.media?.[channel.name]);
-    for (let t = 0; t < n; t++) fitted[t] += series[t];
+    const unit = saturatedSeries(model, channel, input.media?.[channel.name] ?? channel.history);
+    saturated.set(channel.name, unit);
+    const series = new Float64Array(n);
+    for (let t = 0; t < n; t++) {
+      series[t] = channel.coefficient * unit[t];
+      fitted[t] += series[t];
+    }
     media[channel.name] = series;
+  }
+  const interactions: Record<string, Float64Array> = {};
+  for (const term of model.interactions) {
+    const a = saturated.get(term.a)!;
+    const b = saturated.get(term.b)!;
+    const series = new Float64Array(n);
+    for (let t = 0; t < n; t++) {
+      series[t] = term.coefficient * a[t] * b[t];
+      fitted[t] += series[t];
+    }
+    interactions[interactionName(term)] = series;
   }
   return {
     periods: n,
     intercept: new Float64Array(n).fill(model.intercept),
     baseline,
     media,
+    interactions,
     fitted,
   };
 }
@@ -173,13 +215,28 @@ function findChannel(model: MediaMixModel, name: string): ModelChannel {
   return channel;
 }
 
-/** Mean incremental KPI per training period when the channel's history is scaled by k. */
-function scaledHistoryResponse(model: MediaMixModel, channel: ModelChannel, k: number): number {
-  const scaled = channel.history.map((v) => v * k);
-  const contribution = channelContribution(model, channel, scaled);
+/**
+ * Mean incremental KPI per training period when the channel's series is `series`: its own term
+ * plus its synergy terms, the other channel of each at its history.
+ */
+function meanResponse(model: MediaMixModel, channel: ModelChannel, series: number[]): number {
+  const unit = saturatedSeries(model, channel, series);
+  const perPeriod = Float64Array.from(unit, (v) => channel.coefficient * v);
+  for (const term of model.interactions) {
+    if (term.a !== channel.name && term.b !== channel.name) continue;
+    const otherName = term.a === channel.name ? term.b : term.a;
+    const otherChannel = findChannel(model, otherName);
+    const other =
+      otherName === channel.name
+        ? unit
+        : saturatedSeries(model, otherChannel, otherChannel.history);
+    for (let t = 0; t < perPeriod.length; t++)
+      perPeriod[t] += term.coefficient * unit[t] * other[t];
+  }
+  const n = model.periods.trainEnd;
   let s = 0;
-  for (let t = 0; t < model.periods.trainEnd; t++) s += contribution[t];
-  return s / Math.max(1, model.periods.trainEnd);
+  for (let t = 0; t < n; t++) s += perPeriod[t];
+  return s / Math.max(1, n);
 }
 
 /**
@@ -187,9 +244,10 @@ function scaledHistoryResponse(model: MediaMixModel, channel: ModelChannel, k: n
  * per period, including adstock. The channel's historical pattern (its flighting) is scaled
  * so that its spend has that mean (history x spend / meanSpend, whatever the history's unit)
  * and run through the model's adstock and saturation over the training periods, so the curve
- * passes exactly through the fitted contribution at current spend. A channel that never
- * spent is evaluated at a constant spend / costPerUnit instead. Spend is always money, also
- * when the channel was modelled on exposures.
+ * passes exactly through the fitted contribution at current spend (plus the channel's synergy
+ * terms, the other channel held at its history). A channel that never spent is evaluated
+ * at a constant spend / costPerUnit instead. Spend is always money, also when the channel
+ * was modelled on exposures.
  * `marginal` is the derivative by central differences (forward at 0).
  */
 export function responseCurve(
@@ -199,14 +257,12 @@ export function responseCurve(
 ): ResponsePoint[] {
   const channel = findChannel(model, channelName);
   const base = channel.meanSpend;
-  const n = model.periods.trainEnd;
   const responseAt = (spend: number): number => {
-    if (base > 0) return scaledHistoryResponse(model, channel, spend / base);
-    const constant = new Array<number>(channel.history.length).fill(spend / channel.costPerUnit);
-    const c = channelContribution(model, channel, constant);
-    let s = 0;
-    for (let t = 0; t < n; t++) s += c[t];
-    return s / Math.max(1, n);
+    const series =
+      base > 0
+        ? channel.history.map((v) => v * (spend / base))
+        : new Array<number>(channel.history.length).fill(spend / channel.costPerUnit);
+    return meanResponse(model, channel, series);
   };
   const points: ResponsePoint[] = [];
   for (let i = 0; i < spends.length; i++) {
@@ -226,17 +282,17 @@ export function responseCurve(
 }
 
 /**
- * Robyn's allocator curve (R/R/allocator.R, fx_objective): coef / (1 + (I / (x + c))^alpha),
- * with x = spend / costPerUnit in history units (exposures when the channel was modelled on
- * them) and c the mean carryover.
+ * Robyn's allocator curve (R/R/allocator.R, fx_objective): coef / (1 + (I / (x + c))^alpha)
+ * for Hill (coef x logistic(x + c) for logistic), with x = spend / costPerUnit in history
+ * units (exposures when the channel was modelled on them) and c the mean carryover. Synergy
+ * terms are not part of it (Robyn's allocator has none); responseCurve includes them.
  */
 export function allocatorResponse(channel: ModelChannel, spendPerPeriod: number): number {
   return (
     channel.coefficient *
-    hillValue(
+    saturationValue(
+      channel.saturation,
       spendPerPeriod / channel.costPerUnit + channel.carryoverMean,
-      channel.alpha,
-      channel.inflexion,
     )
   );
 }
@@ -325,6 +381,9 @@ export function forecast(model: MediaMixModel, input: ForecastInput): Decomposit
     intercept: tail(full.intercept),
     baseline: Object.fromEntries(Object.entries(full.baseline).map(([k, s]) => [k, tail(s)])),
     media: Object.fromEntries(Object.entries(full.media).map(([k, s]) => [k, tail(s)])),
+    interactions: Object.fromEntries(
+      Object.entries(full.interactions).map(([k, s]) => [k, tail(s)]),
+    ),
     fitted: tail(full.fitted),
   };
 }

@@ -1,12 +1,14 @@
 /**
  * MediaMixModel <-> JSON. parseModel checks the whole shape and reports the first problem
- * with its path (e.g. `channels[2].alpha: expected a finite number, got "x"`), so that a
+ * with its path (e.g. `channels[2].saturation.alpha: expected a finite number, got "x"`), so that a
  * stored model that was edited or truncated fails loudly at load time, not as NaN later.
  */
 import {
   MODEL_SCHEMA_VERSION,
   type BaselineExtension,
   type BaselineTerm,
+  type ChannelSaturation,
+  type InteractionTerm,
   type MediaMixModel,
   type ModelChannel,
 } from './model';
@@ -113,6 +115,20 @@ function parseExtension(v: Json, path: string): BaselineExtension {
   };
 }
 
+function parseSaturation(v: Json, path: string): ChannelSaturation {
+  const s = obj(v, path);
+  const type = oneOf(s.type, `${path}.type`, ['hill', 'logistic']);
+  if (type === 'hill') {
+    return {
+      type,
+      alpha: num(s.alpha, `${path}.alpha`),
+      gamma: num(s.gamma, `${path}.gamma`),
+      inflexion: num(s.inflexion, `${path}.inflexion`),
+    };
+  }
+  return { type, lam: num(s.lam, `${path}.lam`), scale: num(s.scale, `${path}.scale`) };
+}
+
 /** Validate a parsed JSON value (or JSON text) as a MediaMixModel. */
 export function parseModel(input: string | Json): MediaMixModel {
   let raw: Json = input;
@@ -195,13 +211,31 @@ export function parseModel(input: string | Json): MediaMixModel {
       kind: oneOf(ch.kind, `${p}.kind`, ['paid', 'organic']),
       coefficient: num(ch.coefficient, `${p}.coefficient`),
       adstock: channelAdstock,
-      alpha: num(ch.alpha, `${p}.alpha`),
-      gamma: num(ch.gamma, `${p}.gamma`),
-      inflexion: num(ch.inflexion, `${p}.inflexion`),
+      saturation: parseSaturation(ch.saturation, `${p}.saturation`),
       history: numbers(ch.history, `${p}.history`, count),
       meanSpend: num(ch.meanSpend, `${p}.meanSpend`),
       costPerUnit: positive(ch.costPerUnit, `${p}.costPerUnit`),
       carryoverMean: num(ch.carryoverMean, `${p}.carryoverMean`),
+    };
+  });
+  if (!Array.isArray(root.interactions)) {
+    throw new ModelFormatError(
+      'interactions',
+      `expected an array, got ${describe(root.interactions)}`,
+    );
+  }
+  const interactions: InteractionTerm[] = root.interactions.map((x, i) => {
+    const p = `interactions[${i}]`;
+    const term = obj(x, p);
+    const channel = (v: Json, path: string): string => {
+      const name = str(v, path);
+      if (!names.has(name)) throw new ModelFormatError(path, `no channel named '${name}'`);
+      return name;
+    };
+    return {
+      a: channel(term.a, `${p}.a`),
+      b: channel(term.b, `${p}.b`),
+      coefficient: num(term.coefficient, `${p}.coefficient`),
     };
   });
   const m = obj(root.metrics, 'metrics');
@@ -233,6 +267,7 @@ export function parseModel(input: string | Json): MediaMixModel {
     lambda: num(root.lambda, 'lambda'),
     baseline,
     channels,
+    interactions,
     actual: numbers(root.actual, 'actual', count),
     metrics,
   };

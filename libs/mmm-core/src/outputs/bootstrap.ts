@@ -56,8 +56,10 @@ export function bootstrapIntervals(
 ): BootstrapIntervals {
   const { start, end } = context;
   const n = end - start;
-  const nF = context.baseline.length;
-  const nC = context.channels.length;
+  const baselineCount = context.baseline.length;
+  const channelCount = context.channels.length;
+  // The regression's media columns: the channels, then the synergy terms (if any).
+  const mediaColumnCount = media.length / n;
   const samples = Math.max(1, Math.trunc(options.samples));
   const blockLength = Math.min(
     n,
@@ -69,9 +71,11 @@ export function bootstrapIntervals(
 
   const columns: Float64Array[] = [
     ...context.baseline.map((b) => b.subarray(start, end)),
-    ...Array.from({ length: nC }, (_, c) => media.subarray(c * n, (c + 1) * n)),
+    ...Array.from({ length: mediaColumnCount }, (_, k) => media.subarray(k * n, (k + 1) * n)),
   ];
-  const columnSums = columns.slice(nF).map((col) => col.reduce((a, b) => a + b, 0));
+  const columnSums = columns
+    .slice(baselineCount, baselineCount + channelCount)
+    .map((col) => col.reduce((a, b) => a + b, 0));
   const residuals = new Float64Array(n);
   let mean = 0;
   for (let t = 0; t < n; t++) {
@@ -83,7 +87,7 @@ export function bootstrapIntervals(
 
   const paidIndex = new Map<number, number>();
   context.paid.forEach((c, k) => paidIndex.set(c, k));
-  const contributions = Array.from({ length: nC }, () => new Float64Array(samples));
+  const contributions = Array.from({ length: channelCount }, () => new Float64Array(samples));
   const y = new Float64Array(n);
   for (let s = 0; s < samples; s++) {
     for (let t = 0; t < n; t += blockLength) {
@@ -99,7 +103,9 @@ export function bootstrapIntervals(
       lower: context.coefficientLower,
       upper: context.coefficientUpper,
     });
-    for (let c = 0; c < nC; c++) contributions[c][s] = fit.coefficients[nF + c] * columnSums[c];
+    for (let c = 0; c < channelCount; c++) {
+      contributions[c][s] = fit.coefficients[baselineCount + c] * columnSums[c];
+    }
   }
 
   const lowP = (1 - level) / 2;
@@ -121,7 +127,7 @@ export function bootstrapIntervals(
     channels: context.channelNames.map((name, c) => {
       const k = paidIndex.get(c);
       const spend = k === undefined ? 0 : context.paidSpend[k];
-      const estimate = result.coefficients[nF + c] * columnSums[c];
+      const estimate = result.coefficients[baselineCount + c] * columnSums[c];
       const contribution = interval(contributions[c], estimate);
       const paid = k !== undefined && spend > 0;
       const roas = paid

@@ -18,7 +18,13 @@ import {
   type MediaMixModel,
   type ModelChannel,
 } from '../model/model';
-import { decompose, immediateSeries, responseCurve, type ResponsePoint } from '../model/predict';
+import {
+  decompose,
+  immediateSeries,
+  responseCurve,
+  saturationValue,
+  type ResponsePoint,
+} from '../model/predict';
 import { bootstrapIntervals, type BootstrapIntervals } from './bootstrap';
 
 export interface FitOutputOptions {
@@ -78,6 +84,8 @@ export interface FitOutputs {
     /** Sum of the baseline terms of each group. */
     groups: Partial<Record<BaselineGroup, Float64Array>>;
     media: Record<string, Float64Array>;
+    /** Synergy terms by `a:b`; not part of either channel's contribution. */
+    interactions: Record<string, Float64Array>;
   };
   channels: ChannelOutput[];
   intervals: BootstrapIntervals | null;
@@ -97,12 +105,6 @@ export function buildFittedModel(
   options: FitOutputOptions = {},
 ): FitOutputs {
   const context = createCandidateContext(input);
-  if (context.saturation !== 'hill') {
-    throw new RangeError('fitted models support Hill saturation only');
-  }
-  if (context.interactions.length > 0) {
-    throw new RangeError('fitted models do not support interaction terms yet');
-  }
   if (context.start !== 0) {
     throw new RangeError('the training window must start at the first row');
   }
@@ -110,20 +112,21 @@ export function buildFittedModel(
   const result = evaluator.evaluate(parameters);
   if (!result.ok) throw new RangeError('the chosen candidate could not be fitted');
   const { rows, end, layout } = context;
-  const nF = context.baseline.length;
+  const baselineCount = context.baseline.length;
+  const channelCount = context.channels.length;
   const kpiType = options.kpiType ?? 'revenue';
 
   const channels: ModelChannel[] = context.channelNames.map((name, c) => {
-    const o = layout.channelOffset[c];
+    const first = layout.channelOffset[c];
     const geometric = context.adstock === 'geometric';
-    const sat = geometric ? o + 1 : o + 2;
+    const saturationAt = geometric ? first + 1 : first + 2;
     const history = Array.from(context.channels[c]);
     const adstocked = evaluator.adstocked.subarray(c * rows, (c + 1) * rows);
     const adstock = geometric
-      ? { theta: parameters[o] }
+      ? { theta: parameters[first] }
       : {
-          shape: parameters[o],
-          scale: parameters[o + 1],
+          shape: parameters[first],
+          scale: parameters[first + 1],
           windowLength: rows,
           ...(context.weibullMaxLag === undefined ? {} : { maxLag: context.weibullMaxLag }),
         };
@@ -143,11 +146,18 @@ export function buildFittedModel(
     return {
       name,
       kind: input.channels[c].kind ?? 'paid',
-      coefficient: result.coefficients[nF + c],
+      coefficient: result.coefficients[baselineCount + c],
       adstock,
-      alpha: parameters[sat],
-      gamma: parameters[sat + 1],
-      inflexion: result.inflexions[c],
+      // The evaluator's inflexions hold the Hill inflexion or the logistic scale.
+      saturation:
+        context.saturation === 'hill'
+          ? {
+              type: 'hill',
+              alpha: parameters[saturationAt],
+              gamma: parameters[saturationAt + 1],
+              inflexion: result.inflexions[c],
+            }
+          : { type: 'logistic', lam: parameters[saturationAt], scale: result.inflexions[c] },
       history,
       meanSpend: spendSum / end,
       costPerUnit,
@@ -173,6 +183,11 @@ export function buildFittedModel(
         : {}),
     })),
     channels,
+    interactions: context.interactions.map(([a, b], k) => ({
+      a: context.channelNames[a],
+      b: context.channelNames[b],
+      coefficient: result.coefficients[baselineCount + channelCount + k],
+    })),
     actual: Array.from(context.kpi),
     metrics: { rsq: 0, adjustedRsq: 0, nrmse: 0, mape: 0, decompRssd: 0 },
   };
@@ -244,11 +259,10 @@ export function buildFittedModel(
       spend += spendSeries[t];
       contribution += contributionSeries[t];
       // Robyn (transformation.R, saturation_hill with x_marginal = carryover): the carryover
-      // part is the Hill curve at the carryover level, immediate = total - carryover.
+      // part is the saturation curve at the carryover level, immediate = total - carryover.
       const carry = adstocked[t] - immediateSpend[t];
-      if (carry > 0 && channel.inflexion > 0) {
-        carryoverEffect +=
-          channel.coefficient / (1 + Math.pow(channel.inflexion / carry, channel.alpha));
+      if (carry > 0) {
+        carryoverEffect += channel.coefficient * saturationValue(channel.saturation, carry);
       }
     }
     if (channel.kind === 'paid') {
@@ -303,6 +317,7 @@ export function buildFittedModel(
       baseline: parts.baseline,
       groups,
       media: parts.media,
+      interactions: parts.interactions,
     },
     channels: channelOutputs,
     intervals,

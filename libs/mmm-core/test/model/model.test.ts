@@ -78,8 +78,16 @@ describe('serialized model', () => {
   it.each([
     [(m: Loose) => (m.schemaVersion = 1), 'invalid model: schemaVersion: expected 2, got 1'],
     [
-      (m: Loose) => (m.channels[1].alpha = 'x'),
-      'invalid model: channels[1].alpha: expected a finite number, got "x"',
+      (m: Loose) => (m.channels[1].saturation.alpha = 'x'),
+      'invalid model: channels[1].saturation.alpha: expected a finite number, got "x"',
+    ],
+    [
+      (m: Loose) => (m.channels[0].saturation = { type: 'logistic', lam: 2 }),
+      'invalid model: channels[0].saturation.scale: expected a finite number, got undefined',
+    ],
+    [
+      (m: Loose) => (m.interactions = [{ a: 'tv', b: 'radio', coefficient: 1 }]),
+      "invalid model: interactions[0].b: no channel named 'radio'",
     ],
     [
       (m: Loose) => m.channels[0].history.pop(),

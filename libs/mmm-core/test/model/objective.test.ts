@@ -14,6 +14,12 @@ describe('a saved model reproduces the search objective', () => {
     ['geometric', { adstock: 'geometric' }],
     ['weibull_cdf with a max lag', { adstock: 'weibull_cdf', weibullMaxLag: 2 }],
     ['weibull_pdf with a max lag', { adstock: 'weibull_pdf', weibullMaxLag: 3 }],
+    ['logistic saturation', { saturation: 'logistic' }],
+    ['a synergy term', { adstock: 'weibull_cdf', interactions: [['tv', 'search']] }],
+    [
+      'logistic saturation with a synergy term',
+      { saturation: 'logistic', interactions: [['tv', 'social']] },
+    ],
   ];
 
   it.each(cases)('gives the chosen NRMSE to 1e-9 (%s)', async (_name, extra) => {

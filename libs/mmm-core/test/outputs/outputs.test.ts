@@ -1,5 +1,12 @@
 import { createCandidateContext, createCandidateEvaluator } from '../../src/candidate';
-import { allocatorResponse, forecast, responseCurve } from '../../src/model';
+import {
+  allocatorResponse,
+  decompose,
+  forecast,
+  parseModel,
+  responseCurve,
+  serializeModel,
+} from '../../src/model';
 import { buildFittedModel } from '../../src/outputs';
 import { ridgeFit } from '../../src/ridge';
 import { smallMediaMix } from './fixture';
@@ -178,5 +185,58 @@ describe('a channel modelled on exposures rather than spend', () => {
     const fa = forecast(onSpend.model, { periods: 3 });
     const fb = forecast(onExposure.model, { periods: 3 });
     for (let i = 0; i < 3; i++) expect(fb.media.tv[i]).toBeCloseTo(fa.media.tv[i], 6);
+  });
+});
+
+describe('a fitted model with logistic saturation and a synergy term', () => {
+  const { input } = smallMediaMix(6);
+  const rows = input.kpi.length;
+  const trainInput = {
+    ...input,
+    saturation: 'logistic' as const,
+    interactions: [['tv', 'search']] as Array<[string, string]>,
+    window: { start: 0, end: rows - 8 },
+  };
+  // Per channel theta and lam, then lambda_hp.
+  const parameters = [0.5, 2, 0.1, 3, 0.3, 1.5, 0.2];
+  const outputs = buildFittedModel(trainInput, parameters, { bootstrap: { samples: 20 } });
+
+  it('stores the logistic scale and the synergy coefficient the evaluator fitted', () => {
+    const context = createCandidateContext(trainInput);
+    const evaluator = createCandidateEvaluator(context);
+    const r = evaluator.evaluate(parameters);
+    expect(outputs.train.nrmse).toBeCloseTo(r.nrmse, 10);
+    const tv = outputs.model.channels[0];
+    expect(tv.saturation).toEqual({ type: 'logistic', lam: 2, scale: r.inflexions[0] });
+    expect(outputs.model.interactions).toEqual([
+      { a: 'tv', b: 'search', coefficient: r.coefficients[context.coefficientNames.length - 1] },
+    ]);
+  });
+
+  it('decomposes the synergy apart from the channels and adds up to the fitted KPI', () => {
+    const d = outputs.decomposition;
+    const synergy = d.interactions['tv:search'];
+    expect(synergy).toHaveLength(rows);
+    for (let t = 0; t < rows; t++) {
+      let sum = d.intercept[t] + synergy[t];
+      for (const series of Object.values(d.baseline)) sum += series[t];
+      for (const series of Object.values(d.media)) sum += series[t];
+      expect(sum).toBeCloseTo(outputs.fitted[t], 6);
+    }
+    const parsed = parseModel(serializeModel(outputs.model));
+    const again = decompose(parsed);
+    for (let t = 0; t < rows; t++) expect(again.fitted[t]).toBeCloseTo(outputs.fitted[t], 9);
+  });
+
+  it("counts the synergy in a channel's response curve, the other channel at its history", () => {
+    const model = outputs.model;
+    const tv = outputs.channels[0];
+    const n = model.periods.trainEnd;
+    const synergy = outputs.decomposition.interactions['tv:search'];
+    let synergyTotal = 0;
+    for (let t = 0; t < n; t++) synergyTotal += synergy[t];
+    const [current] = responseCurve(model, 'tv', [model.channels[0].meanSpend]);
+    expect(current.response * n).toBeCloseTo(tv.contribution + synergyTotal, 6);
+    expect(outputs.intervals?.channels).toHaveLength(3);
   });
 });
