@@ -41,8 +41,8 @@
 # controls free; media >= 0); spend shares; DECOMP.RSSD with the zero-effect penalty.
 # Ours, not Robyn's: the data and candidates above, the frame layout (a ds column of weekly
 # dates, which robyn_inputs() would build), magrittr's %>% where lares (which re-exports it)
-# is not installed, as.matrix() for lares::ohse() (one-hot encoding of
-# factors; this table has none) and the JSON output.
+# is not installed, as.matrix() for lares::ohse() (one-hot encoding of factors; this table
+# has none) and the JSON output.
 #
 # Case "shifted" moves dep_var down by 1.5 x its mean so that the intercept comes out negative
 # and Robyn's refit without intercept is exercised.

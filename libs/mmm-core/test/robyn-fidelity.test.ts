@@ -12,8 +12,8 @@ import {
 /**
  * Always-on Robyn fidelity check (see scripts/make-robyn-fixture.R). The input is the project's
  * own seeded synthetic dataset, laid out like Robyn's dt_mod; the fixture holds only the
- * generator's options, 20 hyperparameter vectors and the numbers that Robyn's formulas and the
- * real glmnet 4.1-6 give for them. The "shifted" case moves the KPI down so that Robyn's
+ * generator's options, 20 hyperparameter vectors and the numbers that Robyn 3.12.1's own
+ * functions (sourced from a snapshot at generation time) and the real glmnet 4.1-6 give for them. The "shifted" case moves the KPI down so that Robyn's
  * non-negative-intercept refit happens.
  */
 interface FixtureCandidate {
