@@ -24,9 +24,32 @@ export interface ObjectivesFactoryRef {
   factory: string;
 }
 
+/**
+ * A task a worker can run on the pool's context: `task` is the name of a function that
+ * `module` (compiled CommonJS, absolute path) exports, called as
+ * task(context, args, onSteps) and returning a structured-cloneable result.
+ */
+export interface WorkerTaskRef {
+  module: string;
+  task: string;
+}
+
 export interface PooledEvaluator extends GenomeEvaluator {
   readonly workers: number;
   close(): Promise<void>;
+}
+
+/** A pool that also runs independent tasks, one per free worker at a time. */
+export interface WorkerPool extends PooledEvaluator {
+  /**
+   * Runs task(context, args[i]) for every i on the workers and resolves with the results in
+   * the order of args. onSteps(i, done) relays the progress task i reports.
+   */
+  runTasks<R>(
+    ref: WorkerTaskRef,
+    args: readonly unknown[],
+    onSteps?: (index: number, done: number) => void,
+  ): Promise<R[]>;
 }
 
 /** Runs the objectives in the calling thread. */
@@ -64,6 +87,8 @@ export function availableCores(): number {
 interface Reply {
   id: number;
   out?: Float64Array;
+  result?: unknown;
+  progress?: number;
   error?: string;
   dimension?: number;
   objectiveCount?: number;
@@ -78,18 +103,30 @@ export async function createWorkerPool(
   ref: ObjectivesFactoryRef,
   context: unknown,
   workerCount: number = availableCores(),
-): Promise<PooledEvaluator> {
+): Promise<WorkerPool> {
   const count = Math.max(1, Math.trunc(workerCount));
   const script = compiledSearchModule('objective-worker');
   const workers: Worker[] = [];
-  const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  const pending = new Map<
+    number,
+    {
+      resolve: (r: Reply) => void;
+      reject: (e: Error) => void;
+      onProgress?: (done: number) => void;
+    }
+  >();
   let nextId = 1;
   let closed = false;
 
-  const call = (worker: Worker, message: object, transfer: ArrayBuffer[] = []): Promise<Reply> =>
+  const call = (
+    worker: Worker,
+    message: object,
+    transfer: ArrayBuffer[] = [],
+    onProgress?: (done: number) => void,
+  ): Promise<Reply> =>
     new Promise<Reply>((resolve, reject) => {
       const id = nextId++;
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, onProgress });
       worker.postMessage({ ...message, id }, transfer);
     });
   const failAll = (error: Error): void => {
@@ -102,6 +139,10 @@ export async function createWorkerPool(
     worker.on('message', (reply: Reply) => {
       const p = pending.get(reply.id);
       if (!p) return;
+      if (reply.progress !== undefined) {
+        p.onProgress?.(reply.progress);
+        return;
+      }
       pending.delete(reply.id);
       if (reply.error !== undefined) p.reject(new Error(reply.error));
       else p.resolve(reply);
@@ -149,6 +190,29 @@ export async function createWorkerPool(
         start += size;
       }
       await Promise.all(tasks);
+    },
+    async runTasks<R>(
+      ref: WorkerTaskRef,
+      args: readonly unknown[],
+      onSteps?: (index: number, done: number) => void,
+    ): Promise<R[]> {
+      const results = new Array<R>(args.length);
+      let next = 0;
+      // Each worker takes the next task as soon as it is free.
+      const drain = async (worker: Worker): Promise<void> => {
+        while (next < args.length) {
+          const i = next++;
+          const reply = await call(
+            worker,
+            { kind: 'task', ref, args: args[i] },
+            [],
+            onSteps && ((done) => onSteps(i, done)),
+          );
+          results[i] = reply.result as R;
+        }
+      };
+      await Promise.all(workers.slice(0, Math.min(count, args.length)).map(drain));
+      return results;
     },
     async close() {
       if (closed) return;

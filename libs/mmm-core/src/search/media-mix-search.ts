@@ -7,6 +7,7 @@ import {
   createCandidateContext,
   createCandidateEvaluator,
   copyCandidateResult,
+  type CandidateContext,
   type CandidateContextInput,
   type CandidateResult,
   type ParameterLayout,
@@ -17,13 +18,19 @@ import {
   createWorkerPool,
   serialEvaluator,
   type PooledEvaluator,
+  type WorkerPool,
 } from './evaluator';
 import { kneeIndex } from './nsga2';
 import { runNsga2, type SearchProgress } from './nsga2-search';
 import {
   defaultPosteriorSteps,
-  samplePosterior,
+  posteriorChainTasks,
+  resolvePosteriorSettings,
+  runPosteriorChain,
+  summarisePosterior,
+  type PosteriorChain,
   type PosteriorOptions,
+  type PosteriorSettings,
   type PosteriorSummary,
 } from './posterior';
 import {
@@ -41,7 +48,10 @@ export interface MediaMixSearchOptions {
   seed?: number;
   /** NSGA-II population per generation (see nsga2-search.ts for the default). */
   populationSize?: number;
-  /** Worker threads; 0 evaluates in the calling thread. Default: every core. */
+  /**
+   * Worker threads; 0 evaluates in the calling thread. Default: every core. The posterior's
+   * chains run on the same pool, one chain per worker at a time.
+   */
   workers?: number;
   liftTests?: LiftTest[];
   /**
@@ -51,6 +61,10 @@ export interface MediaMixSearchOptions {
   selection?: ModelSelection;
   /** Sampler settings for selection 'posterior'. */
   posterior?: PosteriorOptions;
+  /**
+   * Called as the search's trials progress (phase 'search') and then, with selection
+   * 'posterior', as the sampler's chains progress (phase 'posterior'; see SearchProgress).
+   */
   onProgress?: (progress: SearchProgress) => void;
 }
 
@@ -109,10 +123,17 @@ export interface MediaMixSearchResult {
   /** Candidate indices on the Pareto front over all trials. */
   paretoFront: number[];
   /**
-   * The chosen front member (see MediaMixSearchOptions.selection); with 'posterior', the
-   * best-fitting candidate the first chain started from.
+   * The chosen front member (see MediaMixSearchOptions.selection). With 'posterior' the chosen
+   * model is the posterior mean, which is no candidate: then `chosen` is posteriorStart, kept a
+   * valid candidate index for readers that index `objectives` with it; the model itself is
+   * chosenParameters and chosenObjectives.
    */
   chosen: number;
+  /**
+   * With 'posterior': the best-fitting candidate, where the first chain started (and whose
+   * lambda every chain holds); null with a rule on the front.
+   */
+  posteriorStart: number | null;
   selection: ModelSelection;
   /** The chosen model's hyperparameters (with 'posterior': the posterior mean). */
   chosenParameters: Float64Array;
@@ -137,7 +158,7 @@ export interface MediaMixSearchResult {
 export async function createMediaMixEvaluator(
   context: MediaMixObjectivesContext,
   workers: number = availableCores(),
-): Promise<PooledEvaluator> {
+): Promise<PooledEvaluator | WorkerPool> {
   if (workers <= 0) return serialEvaluator(createMediaMixObjectives(context));
   return createWorkerPool(
     { module: compiledSearchModule('objectives'), factory: 'createMediaMixObjectives' },
@@ -185,6 +206,65 @@ function bestFitting(objectives: Float64Array, m: number, total: number, count: 
   return out;
 }
 
+/** MediaMixSearchOptions with every default applied, once. */
+interface SearchSettings {
+  iterations: number;
+  trials: number;
+  seed: number;
+  populationSize: number | undefined;
+  workers: number;
+  selection: ModelSelection;
+}
+
+function resolveSearchSettings(options: MediaMixSearchOptions): SearchSettings {
+  const selection = options.selection ?? defaultSelection(options.liftTests);
+  if (selection === 'posterior' && options.liftTests && options.liftTests.length > 0) {
+    throw new RangeError(
+      "selection 'posterior' does not take lift tests; use 'best-fit' or 'knee'",
+    );
+  }
+  return {
+    iterations: options.iterations ?? 2000,
+    trials: options.trials ?? 5,
+    seed: options.seed ?? 1,
+    populationSize: options.populationSize,
+    workers: options.workers ?? availableCores(),
+    selection,
+  };
+}
+
+/**
+ * The posterior's chains: on the pool's workers when there is a pool (each chain on its own
+ * random stream, so the draws are the same on any number of threads), else in this thread.
+ * Progress is relayed as phase 'posterior' over all chains.
+ */
+async function runPosteriorChains(
+  evaluator: PooledEvaluator | WorkerPool,
+  context: CandidateContext,
+  starts: readonly Float64Array[],
+  settings: PosteriorSettings,
+  onSteps: (done: number, total: number) => void,
+): Promise<PosteriorSummary> {
+  const tasks = posteriorChainTasks(context.layout, starts, settings);
+  const total = settings.chains * settings.steps;
+  const done = new Float64Array(tasks.length);
+  const report = (chain: number, steps: number): void => {
+    done[chain] = steps;
+    let sum = 0;
+    for (const d of done) sum += d;
+    onSteps(sum, total);
+  };
+  const chains =
+    'runTasks' in evaluator
+      ? await evaluator.runTasks<PosteriorChain>(
+          { module: compiledSearchModule('posterior'), task: 'runPosteriorChainTask' },
+          tasks,
+          report,
+        )
+      : tasks.map((task) => runPosteriorChain(context, task, (steps) => report(task.chain, steps)));
+  return summarisePosterior(context.layout, settings, tasks[0].lambda, chains);
+}
+
 export async function searchMediaMix(
   input: CandidateContextInput,
   options: MediaMixSearchOptions = {},
@@ -194,38 +274,52 @@ export async function searchMediaMix(
   const objectivesContext: MediaMixObjectivesContext = { input, liftTests: options.liftTests };
   // Fail on bad lift tests here, not inside a worker.
   createMediaMixObjectives(objectivesContext);
-  if (options.selection === 'posterior' && options.liftTests && options.liftTests.length > 0) {
-    throw new RangeError(
-      "selection 'posterior' does not take lift tests; use 'best-fit' or 'knee'",
-    );
-  }
-  const workers = options.workers ?? availableCores();
-  const evaluator = await createMediaMixEvaluator(objectivesContext, workers);
+  const settings = resolveSearchSettings(options);
+  const { selection } = settings;
+  const evaluator = await createMediaMixEvaluator(objectivesContext, settings.workers);
+  const onProgress = options.onProgress;
+  // The search's last report, carried into the sampler's phase.
+  let lastSearch = null as SearchProgress | null;
   try {
     const result = await runNsga2(context.layout.lower, context.layout.upper, evaluator, {
-      iterations: options.iterations ?? 2000,
-      trials: options.trials ?? 5,
-      seed: options.seed ?? 1,
-      populationSize: options.populationSize,
-      onProgress: options.onProgress,
+      iterations: settings.iterations,
+      trials: settings.trials,
+      seed: settings.seed,
+      populationSize: settings.populationSize,
+      onProgress:
+        onProgress &&
+        ((progress) => {
+          lastSearch = progress;
+          onProgress(progress);
+        }),
     });
     const d = context.layout.size;
     const m = result.objectiveCount;
-    const selection = options.selection ?? defaultSelection(options.liftTests);
+    const count = result.genomes.length / d;
     let chosen: number;
+    let posteriorStart: number | null = null;
     let chosenParameters: Float64Array;
     let posterior: PosteriorSummary | null = null;
     if (selection === 'posterior') {
-      const starts = bestFitting(result.objectives, m, result.genomes.length / d, 16);
+      const starts = bestFitting(result.objectives, m, count, 16);
       if (starts.length === 0) throw new RangeError('no candidate could be fitted');
-      chosen = starts[0];
-      posterior = samplePosterior(
+      posteriorStart = starts[0];
+      chosen = posteriorStart;
+      const posteriorSettings = resolvePosteriorSettings({
+        ...options.posterior,
+        seed: options.posterior?.seed ?? settings.seed,
+        steps: options.posterior?.steps ?? defaultPosteriorSteps(count, options.posterior?.chains),
+      });
+      const last = lastSearch;
+      posterior = await runPosteriorChains(
+        evaluator,
         context,
         starts.map((i) => result.genomes.slice(i * d, i * d + d)),
-        {
-          seed: options.seed ?? 1,
-          steps: defaultPosteriorSteps(result.genomes.length / d, options.posterior?.chains),
-          ...options.posterior,
+        posteriorSettings,
+        (step, steps) => {
+          if (onProgress && last) {
+            onProgress({ ...last, best: last.best.slice(), phase: 'posterior', step, steps });
+          }
         },
       );
       chosenParameters = posterior.mean;
@@ -233,18 +327,19 @@ export async function searchMediaMix(
       chosen = chooseOnFront(result.objectives, m, result.paretoFront, selection);
       chosenParameters = result.genomes.slice(chosen * d, chosen * d + d);
     }
-    const chosenObjectives = Array.from(result.objectives.subarray(chosen * m, chosen * m + m));
+    let chosenObjectives: number[];
     if (selection === 'posterior') {
       // Score the posterior mean itself (without lift tests: NRMSE and DECOMP.RSSD).
       const scored = new Float64Array(m);
       createMediaMixObjectives(objectivesContext).evaluateInto(chosenParameters, 1, scored);
-      chosenObjectives.splice(0, m, ...scored);
+      chosenObjectives = Array.from(scored);
+    } else {
+      chosenObjectives = Array.from(result.objectives.subarray(chosen * m, chosen * m + m));
     }
     const chosenResult = copyCandidateResult(
       createCandidateEvaluator(context).evaluate(chosenParameters),
     );
     const seconds = (performance.now() - started) / 1000;
-    const count = result.genomes.length / d;
     return {
       layout: context.layout,
       objectiveNames: OBJECTIVE_NAMES.slice(0, result.objectiveCount),
@@ -254,6 +349,7 @@ export async function searchMediaMix(
       count,
       paretoFront: result.paretoFront,
       chosen,
+      posteriorStart,
       selection,
       chosenParameters,
       chosenObjectives,

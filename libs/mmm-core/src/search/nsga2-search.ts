@@ -36,7 +36,18 @@ export interface GenomeEvaluator {
   evaluate(genomes: Float64Array, count: number, out: Float64Array): Promise<void>;
 }
 
+/**
+ * Progress of a search. `phase` says which part runs: 'search' (the NSGA-II trials, the only
+ * phase of runNsga2) or 'posterior' (searchMediaMix's sampler after the trials, selection
+ * 'posterior'). In the 'posterior' phase the trial fields keep the finished search's final
+ * values (so evaluated === total) and step / steps count the sampler's steps over all chains.
+ */
 export interface SearchProgress {
+  /** Absent from emitters older than the field; read `phase ?? 'search'`. */
+  phase?: 'search' | 'posterior';
+  /** Phase 'posterior': Metropolis steps done over all chains, and their total. */
+  step?: number;
+  steps?: number;
   /** Trial index, 0-based. */
   trial: number;
   trials: number;
@@ -196,6 +207,7 @@ export async function runNsga2(
       }
     }
     options.onProgress?.({
+      phase: 'search',
       trial: t,
       trials,
       iteration: s.evaluated,

@@ -2,8 +2,13 @@ import { createCandidateContext, createCandidateEvaluator } from '../../src/cand
 import {
   defaultPosteriorSteps,
   defaultSelection,
+  posteriorChainTasks,
+  resolvePosteriorSettings,
+  runPosteriorChain,
   samplePosterior,
   searchMediaMix,
+  summarisePosterior,
+  type SearchProgress,
 } from '../../src/search';
 import { smallMediaMix } from '../outputs/fixture';
 
@@ -68,5 +73,84 @@ describe('posterior model choice', () => {
         liftTests: [{ channel: 'tv', start: 0, end: 3, lift: 1 }],
       }),
     ).rejects.toThrow("selection 'posterior' does not take lift tests; use 'best-fit' or 'knee'");
+  });
+
+  it('gives the same summary whatever order the independent chains run in', () => {
+    const settings = resolvePosteriorSettings({ chains: 3, steps: 300, seed: 6 });
+    const starts = [
+      truth,
+      Float64Array.from(layout.lower.map((lo, j) => (lo + layout.upper[j]) / 2)),
+    ];
+    const tasks = posteriorChainTasks(layout, starts, settings);
+    const reversed = tasks
+      .slice()
+      .reverse()
+      .map((task) => ({ chain: task.chain, result: runPosteriorChain(context, task) }))
+      .sort((a, b) => a.chain - b.chain)
+      .map((c) => c.result);
+    const steps: number[] = [];
+    const serial = samplePosterior(context, starts, settings, (done, total) => {
+      expect(total).toBe(900);
+      steps.push(done);
+    });
+    expect(summarisePosterior(layout, settings, truth[layout.lambdaIndex], reversed)).toEqual(
+      serial,
+    );
+    expect(steps[steps.length - 1]).toBe(900);
+    expect(steps).toEqual(steps.slice().sort((a, b) => a - b));
+  });
+
+  it('runs the chains on 0, 1 or 3 workers with identical results and reports their progress', async () => {
+    const run = async (workers: number) => {
+      const progress: SearchProgress[] = [];
+      const result = await searchMediaMix(input, {
+        iterations: 200,
+        trials: 2,
+        seed: 7,
+        workers,
+        posterior: { chains: 3, steps: 400 },
+        onProgress: (p) => progress.push(p),
+      });
+      return { result, progress };
+    };
+    const serial = await run(0);
+    const { result, progress } = serial;
+    // The chosen model is the posterior mean; `chosen` stays the start candidate's index.
+    expect(result.posteriorStart).not.toBeNull();
+    expect(result.chosen).toBe(result.posteriorStart);
+    let best = Infinity;
+    for (let i = 0; i < result.count; i++) best = Math.min(best, result.objectives[i * 2]);
+    expect(result.objectives[result.posteriorStart! * 2]).toBe(best);
+    const sampler = progress.filter((p) => p.phase === 'posterior');
+    expect(progress.filter((p) => p.phase === 'search')).toHaveLength(
+      progress.length - sampler.length,
+    );
+    expect(sampler.length).toBeGreaterThanOrEqual(3);
+    expect(sampler[sampler.length - 1]).toMatchObject({ step: 1200, steps: 1200, evaluated: 400 });
+    for (let i = 1; i < sampler.length; i++) {
+      expect(sampler[i].step!).toBeGreaterThanOrEqual(sampler[i - 1].step!);
+    }
+    for (const workers of [1, 3]) {
+      const pooled = await run(workers);
+      expect(pooled.result.settings.workers).toBe(workers);
+      expect(pooled.result.posterior).toEqual(result.posterior);
+      expect(Array.from(pooled.result.chosenParameters)).toEqual(
+        Array.from(result.chosenParameters),
+      );
+      expect(pooled.result.chosenObjectives).toEqual(result.chosenObjectives);
+      const last = pooled.progress[pooled.progress.length - 1];
+      expect(last).toMatchObject({ phase: 'posterior', step: 1200, steps: 1200 });
+    }
+  });
+
+  it('leaves posteriorStart null and chosen on the front under a front rule', async () => {
+    const result = await searchMediaMix(input, {
+      iterations: 200,
+      trials: 1,
+      workers: 0,
+      selection: 'knee',
+    });
+    expect(result.posteriorStart).toBeNull();
+    expect(result.paretoFront).toContain(result.chosen);
   });
 });
