@@ -3,9 +3,15 @@
  * (Kuensch 1989, "The jackknife and the bootstrap for general stationary observations"):
  * y* = fitted + residual blocks drawn with replacement, refit by ridge with the chosen
  * hyperparameters and lambda (the transformed media columns do not change), percentile
- * intervals. Blocks keep the residuals' autocorrelation that a plain residual bootstrap
- * would break; the default block length is round(n^(1/3)), a common rate for block
- * bootstraps (Hall, Horowitz and Jing 1995), at least 2.
+ * intervals re-centred on the estimate (see Interval). Blocks keep the residuals'
+ * autocorrelation that a plain residual bootstrap would break; the default block length is
+ * round(n^(1/3)), a common rate for block bootstraps (Hall, Horowitz and Jing 1995), at
+ * least 2.
+ *
+ * The intervals are conditional on the chosen hyperparameters (adstock, saturation, lambda):
+ * they hold those fixed, so they leave out the uncertainty of the hyperparameters and are
+ * narrower than the whole uncertainty. The posterior choice (search/posterior.ts) reports the
+ * spread of ROAS over the hyperparameters.
  */
 import type { CandidateContext, CandidateResult } from '../candidate';
 import type { KpiType } from '../model/model';
@@ -22,10 +28,14 @@ export interface BootstrapOptions {
 }
 
 /**
- * A bootstrap interval centred on the point estimate: lower/upper = estimate + (bootstrap
- * quantile - bootstrap median). Refitting a ridge on fitted + residuals shrinks once more,
- * so the raw bootstrap distribution sits below the estimate; centring keeps its spread and
- * removes that shift. `median` is the raw bootstrap median, for reference.
+ * A re-centred percentile interval: the percentile interval shifted so that the bootstrap
+ * median sits on the point estimate, lower/upper = estimate + (bootstrap quantile - bootstrap
+ * median), the lower bound floored at 0. Why: refitting a ridge on fitted + residuals shrinks
+ * once more, so the bootstrap distribution sits below the estimate by about the shrinkage of
+ * one refit; the shift removes that offset and keeps the spread. It is neither Efron's
+ * bias-corrected (BC) percentile interval, which moves the quantile levels, nor the basic
+ * interval (2 x estimate - quantile), which would also correct the estimate itself for the
+ * ridge's shrinkage. `median` is the raw bootstrap median, for reference.
  */
 export interface Interval {
   lower: number;
@@ -110,7 +120,7 @@ export function bootstrapIntervals(
 
   const lowP = (1 - level) / 2;
   const highP = 1 - lowP;
-  const interval = (values: Float64Array, estimate: number): Interval => {
+  const recentredPercentileInterval = (values: Float64Array, estimate: number): Interval => {
     const sorted = Float64Array.from(values).sort();
     const median = quantile(sorted, 0.5);
     return {
@@ -128,10 +138,10 @@ export function bootstrapIntervals(
       const k = paidIndex.get(c);
       const spend = k === undefined ? 0 : context.paidSpend[k];
       const estimate = result.coefficients[baselineCount + c] * columnSums[c];
-      const contribution = interval(contributions[c], estimate);
+      const contribution = recentredPercentileInterval(contributions[c], estimate);
       const paid = k !== undefined && spend > 0;
       const roas = paid
-        ? interval(
+        ? recentredPercentileInterval(
             contributions[c].map((v) => v / spend),
             estimate / spend,
           )

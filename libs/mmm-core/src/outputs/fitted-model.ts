@@ -65,7 +65,10 @@ export interface ChannelOutput {
   roas: number | null;
   /** Spend / contribution (conversions KPI); null when undefined. */
   cpa: number | null;
-  /** d contribution / d spend at current mean spend (per-period response curve slope). */
+  /**
+   * d response / d spend at current mean spend: the response curve's slope per unit of spend
+   * (also when the channel is modelled on exposures), synergy terms included.
+   */
   marginalRoas: number | null;
   /** Share of the contribution due to adstock carryover (Robyn's carryover decomposition). */
   carryoverShare: number;
@@ -214,9 +217,14 @@ export function buildFittedModel(
   };
   let holdout: FitOutputs['holdout'] = null;
   if (end < rows) {
-    const a = actual.subarray(end);
-    const f = fitted.subarray(end);
-    holdout = { periods: rows - end, rsq: rsq(a, f), nrmse: nrmse(a, f), mape: mape(a, f) };
+    const heldActual = actual.subarray(end);
+    const heldFitted = fitted.subarray(end);
+    holdout = {
+      periods: rows - end,
+      rsq: rsq(heldActual, heldFitted),
+      nrmse: nrmse(heldActual, heldFitted),
+      mape: mape(heldActual, heldFitted),
+    };
   }
   // JSON has no NaN or Infinity (e.g. MAPE of an all-zero KPI, DECOMP.RSSD with no media
   // effect): the stored model keeps 0 there; the returned metrics keep the true values.
@@ -241,26 +249,26 @@ export function buildFittedModel(
   const groups: Partial<Record<BaselineGroup, Float64Array>> = {};
   for (const term of model.baseline) {
     const series = parts.baseline[term.name];
-    const g = (groups[term.group] ??= new Float64Array(rows));
-    for (let t = 0; t < rows; t++) g[t] += series[t];
+    const groupSeries = (groups[term.group] ??= new Float64Array(rows));
+    for (let t = 0; t < rows; t++) groupSeries[t] += series[t];
   }
 
   // Per channel, over the training rows.
   const paidTotals = { spend: 0, contribution: 0 };
-  const raw = channels.map((channel, c) => {
+  const totals = channels.map((channel, c) => {
     const contributionSeries = parts.media[channel.name];
     const spendSeries = input.channels[c].spend ?? channel.history;
     let spend = 0;
     let contribution = 0;
     let carryoverEffect = 0;
     const adstocked = evaluator.adstocked.subarray(c * rows, (c + 1) * rows);
-    const immediateSpend = immediateSeries(model, channel, channel.history);
+    const immediate = immediateSeries(model, channel, channel.history);
     for (let t = 0; t < end; t++) {
       spend += spendSeries[t];
       contribution += contributionSeries[t];
       // Robyn (transformation.R, saturation_hill with x_marginal = carryover): the carryover
       // part is the saturation curve at the carryover level, immediate = total - carryover.
-      const carry = adstocked[t] - immediateSpend[t];
+      const carry = adstocked[t] - immediate[t];
       if (carry > 0) {
         carryoverEffect += channel.coefficient * saturationValue(channel.saturation, carry);
       }
@@ -273,7 +281,7 @@ export function buildFittedModel(
   });
   const multipliers = options.responseMultipliers ?? DEFAULT_RESPONSE_MULTIPLIERS;
   const channelOutputs: ChannelOutput[] = channels.map((channel, c) => {
-    const { spend, contribution, carryoverEffect } = raw[c];
+    const { spend, contribution, carryoverEffect } = totals[c];
     const paid = channel.kind === 'paid';
     const curve = responseCurve(
       model,
