@@ -52,16 +52,12 @@ export async function fitMediaMix(
   const baselineExtensions: Record<string, BaselineExtension> = {};
   design.names.forEach((name, j) => {
     const group = design.groups[j];
-    const fourier = /^season_(sin|cos)(\d+)$/.exec(name);
+    // Each Fourier column (yearly season, and the day-of-week cycle of daily data) continues
+    // on its own period, as the design recorded it.
+    const fourier = design.fourier[j];
     if (group === 'trend') baselineExtensions[name] = { kind: 'linear' };
-    else if (group === 'seasonality' && fourier) {
-      baselineExtensions[name] = {
-        kind: 'fourier',
-        fn: fourier[1] as 'sin' | 'cos',
-        harmonic: Number(fourier[2]),
-        period: design.period,
-      };
-    } else if (group === 'holiday') baselineExtensions[name] = { kind: 'constant', value: 0 };
+    else if (fourier) baselineExtensions[name] = { kind: 'fourier', ...fourier };
+    else if (group === 'holiday') baselineExtensions[name] = { kind: 'constant', value: 0 };
   });
   const outputs = buildFittedModel(input, search.chosenParameters, {
     kpiName: options.kpiName,

@@ -47,3 +47,42 @@ describe('forecast from a serialized model', () => {
     expect(() => forecast(fitted.model, { periods: 0 })).toThrow('periods must be >= 1');
   });
 });
+
+describe('forecast of daily data', () => {
+  it('continues the day-of-week cycle exactly as a holdout prediction does', async () => {
+    const ds = generateSyntheticDataset({ seed: 3, periods: 140, channels: 2, frequency: 'daily' });
+    const weekday = [0.06, -0.02, -0.03, -0.01, 0.0, 0.04, -0.04];
+    const kpi = ds.columns[ds.kpiColumn].map((v, t) => v * (1 + weekday[t % 7]));
+    const table = (rows: number) => ({
+      dates: ds.dates.slice(0, rows),
+      kpi: kpi.slice(0, rows),
+      controls: ds.controlColumns.map((name) => ({
+        name,
+        values: ds.columns[name].slice(0, rows),
+      })),
+      paid: ds.truth.channels.map((c) => ({
+        name: c.name,
+        values: ds.columns[c.spendColumn].slice(0, rows),
+      })),
+    });
+    const options = { iterations: 200, trials: 1, seed: 2, workers: 0 };
+    const withHoldout = await fitMediaMix(table(140), { ...options, holdout: 10 });
+    const truncated = await fitMediaMix(table(130), options);
+    const model = parseModel(serializeModel(truncated.model));
+    expect(model.baseline.find((b) => b.name === 'weekday_sin1')?.extension).toEqual({
+      kind: 'fourier',
+      fn: 'sin',
+      harmonic: 1,
+      period: 7,
+    });
+    const future = (name: string) => ds.columns[name].slice(130, 140);
+    const f = forecast(model, {
+      periods: 10,
+      media: Object.fromEntries(ds.truth.channels.map((c) => [c.name, future(c.spendColumn)])),
+      baseline: Object.fromEntries(ds.controlColumns.map((name) => [name, future(name)])),
+    });
+    for (let i = 0; i < 10; i++) {
+      expect(f.fitted[i]).toBeCloseTo(withHoldout.fitted[130 + i], 6);
+    }
+  });
+});
