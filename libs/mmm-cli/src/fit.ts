@@ -221,10 +221,9 @@ function summarize(
       paretoFront: result.search.paretoFront.length,
       selection: typeof result.search.selection === 'string' ? result.search.selection : 'knee',
       objectives: Object.fromEntries(
-        result.search.objectiveNames.map((name, k) => [
-          name,
-          result.search.objectives[result.search.chosen * result.search.objectiveNames.length + k],
-        ]),
+        // The chosen model's own objectives: under 'posterior' it is the refit at the
+        // posterior mean, not one of the searched candidates.
+        result.search.objectiveNames.map((name, k) => [name, result.search.chosenObjectives[k]]),
       ),
     },
     metrics: result.train,

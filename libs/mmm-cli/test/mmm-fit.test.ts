@@ -94,6 +94,9 @@ describe('mmm fit', () => {
       workers: 0,
     });
     expect(sb.search.workers).toBe(2);
+    // The search's objectives printed are the chosen model's own: its training NRMSE.
+    expect(sa.search.selection).toBe('posterior');
+    expect(sa.search.objectives.nrmse).toBeCloseTo(sa.metrics.nrmse, 9);
   });
 
   it('reports CPA for a conversions KPI and bootstrap intervals on request', () => {
