@@ -37,6 +37,18 @@ export async function fitMediaMix(
       `holdout of ${holdout} periods leaves ${rows - holdout} training periods; at least 8 are needed`,
     );
   }
+  // A channel with no activity in the training rows cannot be estimated: the ridge would
+  // give it coefficient 0 and its ROAS would be undefined, silently.
+  const channels = [...table.paid, ...(table.organic ?? [])];
+  for (const channel of channels) {
+    let active = false;
+    for (let t = 0; t < rows - holdout && !active; t++) active = channel.values[t] !== 0;
+    if (!active) {
+      const where =
+        holdout > 0 ? `every training period (the first ${rows - holdout})` : 'every period';
+      throw new RangeError(`channel ${channel.name} is zero in ${where}; it cannot be estimated`);
+    }
+  }
   const { design, ...input } = mediaMixInput(table, {
     ...options.context,
     adstock: options.adstock ?? 'geometric',
