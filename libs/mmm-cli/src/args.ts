@@ -5,6 +5,7 @@
 import { UsageError } from './errors';
 
 export type AdstockFlag = 'geometric' | 'weibull_cdf' | 'weibull_pdf';
+export type ControlSign = 'positive' | 'negative' | 'default';
 
 export interface FitArgs {
   data: string;
@@ -13,6 +14,8 @@ export interface FitArgs {
   kpiType: 'revenue' | 'conversions';
   spend: string[];
   controls: string[];
+  /** Coefficient sign per control (Robyn's context_signs); controls not named are unbounded. */
+  controlSigns: Map<string, ControlSign>;
   organic: string[];
   adstock: AdstockFlag;
   iterations: number;
@@ -29,15 +32,30 @@ export interface FitArgs {
   select: 'posterior' | 'best-fit' | 'knee' | undefined;
   /** CSV of lift tests: channel,start,end,lift (dates inclusive, lift in KPI units). */
   lift: string | undefined;
+  /** CSV of events/holidays: date,event; one dummy column per event name. */
+  events: string | undefined;
+  /** Yearly Fourier order; undefined = the library's default (2). */
+  fourierOrder: number | undefined;
+  /** Day-of-week Fourier order on daily data; undefined = the library's default (3). */
+  weeklyOrder: number | undefined;
+  /** Where to write every searched candidate as CSV. */
+  candidates: string | undefined;
   out: string | undefined;
   json: boolean;
 }
 
 export const FIT_USAGE = `usage: mmm fit --data file.csv --date date --kpi revenue --spend a,b,c
-  [--controls x,y] [--organic z] [--adstock geometric|weibull_cdf|weibull_pdf]
-  [--kpi-type revenue|conversions] [--iterations N] [--trials T] [--seed S] [--holdout W]
-  [--workers K] [--bootstrap B] [--select posterior|best-fit|knee] [--lift lift.csv]
+  [--controls x,y] [--control-signs x:negative,y:positive] [--organic z]
+  [--adstock geometric|weibull_cdf|weibull_pdf] [--kpi-type revenue|conversions]
+  [--events events.csv] [--fourier-order K] [--weekly-order K]
+  [--iterations N] [--trials T] [--seed S] [--holdout W] [--workers K] [--bootstrap B]
+  [--select posterior|best-fit|knee] [--lift lift.csv] [--candidates candidates.csv]
   [--out model.json] [--json]
+  --events: CSV with columns date,event (ISO dates); one dummy column per event name, 1 in
+  the period that contains the date.
+  --control-signs: coefficient sign per control, positive, negative or default (unbounded).
+  --candidates: writes every searched candidate (trial, iteration, index, hyperparameters,
+  objectives, front) as CSV.
   --lift: CSV with columns channel,start,end,lift (ISO dates, inclusive; measured incremental
   KPI over those periods); adds MAPE.LIFT to the search objectives.
   --select: posterior (default without --lift: the posterior mean of the hyperparameters over
@@ -61,6 +79,11 @@ const VALUE_FLAGS = new Set([
   'bootstrap',
   'select',
   'lift',
+  'events',
+  'fourier-order',
+  'weekly-order',
+  'control-signs',
+  'candidates',
   'out',
 ]);
 const BOOLEAN_FLAGS = new Set(['json', 'help']);
@@ -161,6 +184,31 @@ export function parseFitArgs(argv: readonly string[]): FitArgs {
       seen.set(name, flag);
     }
   }
+  const controlSigns = new Map<string, ControlSign>();
+  for (const item of list(flags.get('control-signs'), 'control-signs')) {
+    const [name, sign, ...rest] = item.split(':').map((s) => s.trim());
+    if (sign === undefined || rest.length > 0 || name === '') {
+      throw new UsageError(`--control-signs expects name:sign items, got '${item}'`);
+    }
+    if (sign !== 'positive' && sign !== 'negative' && sign !== 'default') {
+      throw new UsageError(
+        `--control-signs: sign of '${name}' must be positive, negative or default, got '${sign}'`,
+      );
+    }
+    if (!controls.includes(name)) {
+      throw new UsageError(`--control-signs: '${name}' is not a --controls column`);
+    }
+    if (controlSigns.has(name)) throw new UsageError(`--control-signs: '${name}' given twice`);
+    controlSigns.set(name, sign);
+  }
+  const outputs = new Map<string, string>();
+  for (const flag of ['out', 'candidates', 'data']) {
+    const file = flags.get(flag);
+    if (file === undefined) continue;
+    const other = outputs.get(file);
+    if (other) throw new UsageError(`--${flag} and --${other} name the same file ${file}`);
+    outputs.set(file, flag);
+  }
   return {
     data: flags.get('data') as string,
     date,
@@ -168,6 +216,7 @@ export function parseFitArgs(argv: readonly string[]): FitArgs {
     kpiType,
     spend,
     controls,
+    controlSigns,
     organic,
     adstock,
     iterations: integer(flags, 'iterations', 2000, 10, 1_000_000),
@@ -178,6 +227,12 @@ export function parseFitArgs(argv: readonly string[]): FitArgs {
     bootstrap: integer(flags, 'bootstrap', 0, 0, 10_000),
     select,
     lift: flags.get('lift'),
+    events: flags.get('events'),
+    fourierOrder: flags.has('fourier-order')
+      ? integer(flags, 'fourier-order', 2, 0, 20)
+      : undefined,
+    weeklyOrder: flags.has('weekly-order') ? integer(flags, 'weekly-order', 3, 0, 3) : undefined,
+    candidates: flags.get('candidates'),
     out: flags.get('out'),
     json: flags.has('json'),
   };

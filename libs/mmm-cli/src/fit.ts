@@ -3,7 +3,13 @@
  * model, print a summary (text or JSON).
  */
 import * as fs from 'node:fs';
-import { fitMediaMix, serializeModel, type FitMediaMixResult, type LiftTest } from '@mmm/core';
+import {
+  fitMediaMix,
+  serializeModel,
+  type EventDate,
+  type FitMediaMixResult,
+  type LiftTest,
+} from '@mmm/core';
 import { parseFitArgs, type FitArgs } from './args';
 import { columnIndex, dateColumn, numericColumn, parseCsv } from './csv';
 import { UsageError } from './errors';
@@ -50,24 +56,22 @@ export interface FitSummary {
     spendShare: number;
     effectShare: number;
     contribution: number;
-    roas: number | null;
-    cpa: number | null;
+    /** Contribution / spend; only with a revenue KPI. */
+    roas?: number | null;
+    /** Spend / contribution; only with a conversions KPI. */
+    cpa?: number | null;
     marginalRoas: number | null;
     carryoverShare: number;
-    roasInterval: [number, number] | null;
+    /** 90% bootstrap intervals (null without --bootstrap); ROAS or CPA by the KPI type. */
+    contributionInterval: [number, number] | null;
+    roasInterval?: [number, number] | null;
+    cpaInterval?: [number, number] | null;
   }[];
   out: string | null;
 }
 
 function readTable(args: FitArgs) {
-  let text: string;
-  try {
-    text = fs.readFileSync(args.data, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
-    throw new UsageError(`cannot read --data ${args.data}: ${why ?? (error as Error).message}`);
-  }
+  const text = readText(args.data, '--data');
   const file = args.data;
   const table = parseCsv(text, file);
   const { dates, periodDays } = dateColumn(table, args.date, file);
@@ -83,13 +87,106 @@ function readTable(args: FitArgs) {
   const controls = args.controls.map((name) => ({
     name,
     values: numericColumn(table, name, '--controls', file),
+    sign: args.controlSigns.get(name),
   }));
-  for (const c of paid) {
-    if (c.values.every((v) => v === 0)) {
-      throw new UsageError(`${file}: --spend column '${c.name}' is zero in every row`);
+  return { dates, periodDays, kpi, paid, organic, controls };
+}
+
+/** A channel without activity in the training rows cannot be estimated (it would fit at 0). */
+function checkActivity(args: FitArgs, table: ReturnType<typeof readTable>): void {
+  const trainEnd = table.kpi.length - args.holdout;
+  for (const [flag, channels] of [
+    ['--spend', table.paid],
+    ['--organic', table.organic],
+  ] as const) {
+    for (const c of channels) {
+      if (c.values.subarray(0, trainEnd).some((v) => v !== 0)) continue;
+      const where =
+        args.holdout > 0
+          ? `every training row (the first ${trainEnd}; only the --holdout ${args.holdout} has activity)`
+          : 'every row';
+      if (args.holdout > 0 && c.values.every((v) => v === 0)) {
+        throw new UsageError(`${args.data}: ${flag} column '${c.name}' is zero in every row`);
+      }
+      throw new UsageError(`${args.data}: ${flag} column '${c.name}' is zero in ${where}`);
     }
   }
-  return { dates, periodDays, kpi, paid, organic, controls };
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
+    throw new UsageError(`cannot read ${flag} ${file}: ${why ?? (error as Error).message}`);
+  }
+}
+
+/**
+ * Events from a CSV (date,event): each event name becomes a dummy column of the design. An
+ * event name must be new among the columns and fall at least once in the training rows
+ * (a dummy that is 0 there cannot be estimated); dates outside the data are ignored, so a
+ * holiday calendar of many years can be given as is.
+ */
+function readEvents(file: string, args: FitArgs, dates: string[]): EventDate[] {
+  const table = parseCsv(readText(file, '--events'), file);
+  const dateAt = columnIndex(table, 'date', '--events', file);
+  const eventAt = columnIndex(table, 'event', '--events', file);
+  const taken = new Set([args.date, args.kpi, ...args.spend, ...args.organic, ...args.controls]);
+  const step = dates.length > 1 ? Date.parse(dates[1]) - Date.parse(dates[0]) : 7 * 86_400_000;
+  const trainEnd = Date.parse(dates[dates.length - args.holdout - 1]) + step;
+  const first = Date.parse(dates[0]);
+  const inTraining = new Set<string>();
+  const events = table.rows.map((row, r) => {
+    const line = table.lines[r];
+    const date = row[dateAt].trim();
+    const name = row[eventAt].trim();
+    const ms = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : NaN;
+    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
+      throw new UsageError(`${file}: line ${line}: '${date}' is not a date (YYYY-MM-DD)`);
+    }
+    if (name === '') throw new UsageError(`${file}: line ${line}: the event name is empty`);
+    if (taken.has(name) || /^(trend|season_(sin|cos)\d+|weekday_(sin|cos)\d+)$/.test(name)) {
+      throw new UsageError(`${file}: line ${line}: event '${name}' clashes with a column name`);
+    }
+    if (ms >= first && ms < trainEnd) inTraining.add(name);
+    return { date, name };
+  });
+  for (const { name } of events) {
+    if (!inTraining.has(name)) {
+      throw new UsageError(
+        `${file}: event '${name}' has no date in the training periods (${dates[0]} .. ${dates[dates.length - args.holdout - 1]})`,
+      );
+    }
+  }
+  return events;
+}
+
+/**
+ * Every searched candidate, one row each: trial and iteration (1-based, Robyn's numbering),
+ * index in the search, hyperparameters by layout name, objectives, and whether it is on the
+ * Pareto front over all trials.
+ */
+function candidatesCsv(search: FitMediaMixResult['search']): string {
+  const { layout, objectiveNames, parameters, objectives, trial, count, paretoFront } = search;
+  const front = new Set(paretoFront);
+  const objectiveCount = objectiveNames.length;
+  const lines = [['trial', 'iteration', 'index', ...layout.names, ...objectiveNames, 'front']];
+  const seenInTrial = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const iteration = (seenInTrial.get(trial[i]) ?? 0) + 1;
+    seenInTrial.set(trial[i], iteration);
+    lines.push([
+      String(trial[i] + 1),
+      String(iteration),
+      String(i),
+      ...Array.from(parameters.subarray(i * layout.size, (i + 1) * layout.size), String),
+      ...Array.from(objectives.subarray(i * objectiveCount, (i + 1) * objectiveCount), String),
+      front.has(i) ? '1' : '0',
+    ]);
+  }
+  return lines.map((l) => l.join(',')).join('\n') + '\n';
 }
 
 /**
@@ -97,16 +194,7 @@ function readTable(args: FitArgs) {
  * the periods whose date lies in [start, end].
  */
 function readLiftTests(file: string, args: FitArgs, dates: string[]): LiftTest[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read --lift ${file}: ${code === 'ENOENT' ? 'no such file' : code}`,
-    );
-  }
-  const table = parseCsv(text, file);
+  const table = parseCsv(readText(file, '--lift'), file);
   for (const column of ['channel', 'start', 'end', 'lift']) {
     columnIndex(table, column, '--lift', file);
   }
@@ -159,7 +247,12 @@ export async function fitCommand(argv: readonly string[], io: Io): Promise<numbe
   if (args.holdout >= rows) {
     throw new UsageError(`--holdout ${args.holdout} must be smaller than the ${rows} periods`);
   }
+  checkActivity(args, table);
+  if (args.weeklyOrder !== undefined && table.periodDays !== 1) {
+    throw new UsageError('--weekly-order applies to daily data only; the data is weekly');
+  }
   const liftTests = args.lift ? readLiftTests(args.lift, args, table.dates) : undefined;
+  const events = args.events ? readEvents(args.events, args, table.dates) : undefined;
   const result = await fitMediaMix(
     {
       dates: table.dates,
@@ -167,6 +260,9 @@ export async function fitCommand(argv: readonly string[], io: Io): Promise<numbe
       controls: table.controls,
       paid: table.paid,
       organic: table.organic,
+      events,
+      fourierOrder: args.fourierOrder,
+      weeklyOrder: args.weeklyOrder,
     },
     {
       adstock: args.adstock,
@@ -187,6 +283,15 @@ export async function fitCommand(argv: readonly string[], io: Io): Promise<numbe
       fs.writeFileSync(args.out, serializeModel(result.model) + '\n');
     } catch (error) {
       throw new UsageError(`cannot write --out ${args.out}: ${(error as Error).message}`);
+    }
+  }
+  if (args.candidates) {
+    try {
+      fs.writeFileSync(args.candidates, candidatesCsv(result.search));
+    } catch (error) {
+      throw new UsageError(
+        `cannot write --candidates ${args.candidates}: ${(error as Error).message}`,
+      );
     }
   }
   const summary = summarize(args, table.dates, table.periodDays, result);
@@ -230,7 +335,13 @@ function summarize(
     holdoutMetrics: result.holdout,
     channels: result.channels.map((c) => {
       const interval = intervals.get(c.name);
-      const range = args.kpiType === 'conversions' ? interval?.cpa : interval?.roas;
+      const pair = (i: { lower: number; upper: number } | null | undefined) =>
+        i ? ([i.lower, i.upper] as [number, number]) : null;
+      // Only the efficiency measure of the KPI type: ROAS for revenue, CPA for conversions.
+      const efficiency =
+        args.kpiType === 'conversions'
+          ? { cpa: c.cpa, cpaInterval: pair(interval?.cpa) }
+          : { roas: c.roas, roasInterval: pair(interval?.roas) };
       return {
         name: c.name,
         kind: c.kind,
@@ -238,11 +349,10 @@ function summarize(
         spendShare: c.spendShare,
         effectShare: c.effectShare,
         contribution: c.contribution,
-        roas: c.roas,
-        cpa: c.cpa,
         marginalRoas: c.marginalRoas,
         carryoverShare: c.carryoverShare,
-        roasInterval: range ? [range.lower, range.upper] : null,
+        contributionInterval: pair(interval?.contribution),
+        ...efficiency,
       };
     }),
     out: args.out ?? null,
@@ -277,17 +387,31 @@ export function formatSummary(s: FitSummary): string {
     );
   }
   const efficiency = s.kpiType === 'conversions' ? 'CPA' : 'ROAS';
-  const header = ['channel', 'spend', 'spend %', 'effect %', efficiency, 'marginal', 'carryover'];
-  const rows = s.channels.map((c) => [
-    c.kind === 'organic' ? `${c.name} (organic)` : c.name,
-    c.kind === 'organic' ? '-' : money(c.spend),
-    c.kind === 'organic' ? '-' : pct(c.spendShare),
-    c.kind === 'organic' ? '-' : pct(c.effectShare),
-    (s.kpiType === 'conversions' ? num(c.cpa, 2) : num(c.roas, 3)) +
-      (c.roasInterval ? ` [${c.roasInterval[0].toFixed(2)}, ${c.roasInterval[1].toFixed(2)}]` : ''),
-    num(c.marginalRoas, 3),
-    pct(c.carryoverShare),
-  ]);
+  const header = [
+    'channel',
+    'spend',
+    'spend %',
+    'effect %',
+    'contribution',
+    efficiency,
+    'marginal',
+    'carryover',
+  ];
+  const rows = s.channels.map((c) => {
+    const range = s.kpiType === 'conversions' ? c.cpaInterval : c.roasInterval;
+    const ci = c.contributionInterval;
+    return [
+      c.kind === 'organic' ? `${c.name} (organic)` : c.name,
+      c.kind === 'organic' ? '-' : money(c.spend),
+      c.kind === 'organic' ? '-' : pct(c.spendShare),
+      c.kind === 'organic' ? '-' : pct(c.effectShare),
+      money(c.contribution) + (ci ? ` [${money(ci[0])}, ${money(ci[1])}]` : ''),
+      (s.kpiType === 'conversions' ? num(c.cpa ?? null, 2) : num(c.roas ?? null, 3)) +
+        (range ? ` [${range[0].toFixed(2)}, ${range[1].toFixed(2)}]` : ''),
+      num(c.marginalRoas, 3),
+      pct(c.carryoverShare),
+    ];
+  });
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
   const fmt = (r: string[]) =>
     r.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  ');

@@ -124,7 +124,32 @@ describe('mmm fit', () => {
     expect(s.kpiType).toBe('conversions');
     const withEffect = s.channels.find((c: { contribution: number }) => c.contribution > 0);
     expect(withEffect.cpa).toBeCloseTo(withEffect.spend / withEffect.contribution, 6);
-    expect(withEffect.roasInterval).toHaveLength(2);
+    // Only the efficiency measure of the KPI type is in the summary.
+    expect(withEffect).not.toHaveProperty('roas');
+    expect(withEffect).not.toHaveProperty('roasInterval');
+    const [low, high] = withEffect.cpaInterval;
+    expect(low).toBeLessThanOrEqual(high);
+    const [cLow, cHigh] = withEffect.contributionInterval;
+    expect(cLow).toBeLessThanOrEqual(cHigh);
+    expect(cLow).toBeGreaterThan(0);
+  });
+
+  it('prints the bootstrap contribution and ROAS intervals and keeps cpa out for revenue', () => {
+    const args = ['fit', '--data', data, '--date', 'date', '--kpi', 'revenue', '--spend', spend];
+    const text = mmm(...args, '--bootstrap', '20', ...small);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/ contribution +ROAS /);
+    const name = ds.spendColumns[0];
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^${name} .* [\\d,]+ \\[[\\d,]+, [\\d,]+\\] +\\d+\\.\\d{3} \\[\\d+\\.\\d{2}, \\d+\\.\\d{2}\\]`,
+        'm',
+      ),
+    );
+    const json = JSON.parse(mmm(...args, '--json', ...small).stdout);
+    expect(json.channels[0]).not.toHaveProperty('cpa');
+    expect(json.channels[0].contributionInterval).toBeNull();
+    expect(json.channels[0].roasInterval).toBeNull();
   });
 });
 
@@ -192,6 +217,156 @@ describe('mmm fit --lift', () => {
   });
 });
 
+describe('mmm fit baseline and export flags', () => {
+  const args = ['fit', '--data', data, '--date', 'date', '--kpi', 'revenue', '--spend', spend];
+
+  it('writes every candidate to --candidates, with the Pareto front flagged', () => {
+    const file = path.join(dir, 'candidates.csv');
+    const r = mmm(...args, '--candidates', file, '--json', ...small);
+    expect(r.stderr).toBe('');
+    const summary = JSON.parse(r.stdout);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    const header = lines[0].split(',');
+    const names = ds.spendColumns.flatMap((c) => [`${c}_thetas`, `${c}_alphas`, `${c}_gammas`]);
+    expect(header).toEqual([
+      'trial',
+      'iteration',
+      'index',
+      ...names,
+      'lambda',
+      'nrmse',
+      'decompRssd',
+      'front',
+    ]);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    // 200 iterations x 2 trials.
+    expect(rows).toHaveLength(400);
+    expect(rows.filter((r) => r[0] === '2')).toHaveLength(200);
+    expect(rows[399].slice(0, 3)).toEqual(['2', '200', '399']);
+    const front = rows.filter((r) => r[r.length - 1] === '1');
+    expect(front).toHaveLength(summary.search.paretoFront);
+    // No front member is dominated on (nrmse, decompRssd) by any candidate.
+    const nrmse = header.indexOf('nrmse');
+    const rssd = header.indexOf('decompRssd');
+    for (const f of front) {
+      const dominated = rows.some(
+        (r) =>
+          Number(r[nrmse]) <= Number(f[nrmse]) &&
+          Number(r[rssd]) <= Number(f[rssd]) &&
+          (Number(r[nrmse]) < Number(f[nrmse]) || Number(r[rssd]) < Number(f[rssd])),
+      );
+      expect(dominated).toBe(false);
+    }
+  });
+
+  it('bounds a control coefficient by its --control-signs sign', () => {
+    const coefficient = (...extra: string[]) => {
+      const out = path.join(dir, `signs-${extra.length}.json`);
+      const r = mmm(...args, '--controls', 'promo,price_index', '--out', out, ...small, ...extra);
+      expect(r.stderr).toBe('');
+      const model = parseModel(fs.readFileSync(out, 'utf8'));
+      return (name: string) => model.baseline.find((b) => b.name === name)?.coefficient;
+    };
+    // Promotions lift revenue: unbounded, promo's coefficient is positive.
+    expect(coefficient()('promo')).toBeGreaterThan(0);
+    const signed = coefficient('--control-signs', 'promo:negative,price_index:default');
+    expect(signed('promo')).toBeLessThanOrEqual(0);
+  });
+
+  it('adds --events as holiday columns and sets the Fourier order with --fourier-order', () => {
+    const events = writeCsv(
+      'events.csv',
+      ['date', 'event'],
+      [
+        ['2022-12-25', 'christmas'],
+        ['2023-12-25', 'christmas'],
+        ['2022-11-25', 'black_friday'],
+        ['2031-11-28', 'black_friday'],
+      ],
+    );
+    const out = path.join(dir, 'events.json');
+    const r = mmm(...args, '--events', events, '--fourier-order', '3', '--out', out, ...small);
+    expect(r.stderr).toBe('');
+    const model = parseModel(fs.readFileSync(out, 'utf8'));
+    const christmas = model.baseline.find((b) => b.name === 'christmas');
+    expect(christmas?.group).toBe('holiday');
+    // 1 in the week that contains each date (2022-12-19 and 2023-12-25 start those weeks).
+    expect(christmas?.values.filter((v) => v === 1)).toHaveLength(2);
+    expect(christmas?.values[ds.dates.indexOf('2022-12-19')]).toBe(1);
+    expect(model.baseline.find((b) => b.name === 'black_friday')?.group).toBe('holiday');
+    const season = model.baseline.filter((b) => b.group === 'seasonality').map((b) => b.name);
+    expect(season).toEqual([1, 2, 3].flatMap((k) => [`season_sin${k}`, `season_cos${k}`]));
+
+    const none = path.join(dir, 'no-season.json');
+    expect(mmm(...args, '--fourier-order', '0', '--out', none, ...small).code).toBe(0);
+    const flat = parseModel(fs.readFileSync(none, 'utf8'));
+    expect(flat.baseline.filter((b) => b.group === 'seasonality')).toHaveLength(0);
+  });
+
+  it('sets the day-of-week order of daily data with --weekly-order', () => {
+    const daily = generateSyntheticDataset({
+      seed: 5,
+      periods: 120,
+      channels: 2,
+      frequency: 'daily',
+    });
+    const file = writeCsv(
+      'daily.csv',
+      daily.columnOrder,
+      daily.dates.map((d, t) => [d, ...daily.columnOrder.slice(1).map((c) => daily.columns[c][t])]),
+    );
+    const out = path.join(dir, 'daily.json');
+    const r = mmm(
+      'fit',
+      '--data',
+      file,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      daily.spendColumns.join(','),
+      '--weekly-order',
+      '1',
+      '--out',
+      out,
+      ...small,
+    );
+    expect(r.stderr).toBe('');
+    const model = parseModel(fs.readFileSync(out, 'utf8'));
+    const weekday = model.baseline.filter((b) => b.name.startsWith('weekday_')).map((b) => b.name);
+    expect(weekday).toEqual(['weekday_sin1', 'weekday_cos1']);
+  });
+
+  it('rejects a channel that is zero in every training row, naming it', () => {
+    const zeroed = ds.spendColumns[3];
+    const at = header.indexOf(zeroed);
+    const file = writeCsv(
+      'zero-train.csv',
+      header,
+      rows.map((row, t) => row.map((v, j) => (j === at && t < 96 ? 0 : v))),
+    );
+    const r = mmm(
+      'fit',
+      '--data',
+      file,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--holdout',
+      '8',
+      ...small,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `mmm fit: ${file}: --spend column '${zeroed}' is zero in every training row (the first 96; only the --holdout 8 has activity)\n`,
+    );
+  });
+});
+
 describe('mmm fit errors', () => {
   const base = ['fit', '--date', 'date', '--kpi', 'revenue', '--spend', 'a,b'];
   const bad = (name: string, lines: string[]) => {
@@ -227,6 +402,71 @@ describe('mmm fit errors', () => {
     [
       [...base, '--data', 'f.csv', '--controls', 'a'],
       "column 'a' is given to both --spend and --controls",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--fourier-order', '2.5'],
+      "--fourier-order must be an integer, got '2.5'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--fourier-order', '21'],
+      '--fourier-order must be between 0 and 20, got 21',
+    ],
+    [
+      [...base, '--data', 'f.csv', '--weekly-order', '4'],
+      '--weekly-order must be between 0 and 3, got 4',
+    ],
+    [
+      [...base, '--data', 'f.csv', '--controls', 'p', '--control-signs', 'p'],
+      "--control-signs expects name:sign items, got 'p'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--controls', 'p', '--control-signs', 'p:up'],
+      "--control-signs: sign of 'p' must be positive, negative or default, got 'up'",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--controls', 'p', '--control-signs', 'a:negative'],
+      "--control-signs: 'a' is not a --controls column",
+    ],
+    [
+      [...base, '--data', 'f.csv', '--controls', 'p', '--control-signs', 'p:negative,p:default'],
+      "--control-signs: 'p' given twice",
+    ],
+    [[...base, '--data', 'f.csv', '--candidates'], '--candidates needs a value'],
+    [
+      [...base, '--data', 'f.csv', '--candidates', 'f.csv'],
+      '--data and --candidates name the same file f.csv',
+    ],
+    [
+      [
+        'fit',
+        '--date',
+        'date',
+        '--kpi',
+        'revenue',
+        '--spend',
+        spend,
+        '--data',
+        data,
+        '--weekly-order',
+        '2',
+      ],
+      '--weekly-order applies to daily data only; the data is weekly',
+    ],
+    [
+      [
+        'fit',
+        '--date',
+        'date',
+        '--kpi',
+        'revenue',
+        '--spend',
+        spend,
+        '--data',
+        data,
+        '--events',
+        '/nonexistent/e.csv',
+      ],
+      'cannot read --events /nonexistent/e.csv: no such file',
     ],
   ])('rejects bad flags with one line and exit code 2 (%#)', (args, message) => {
     const r = mmm(...args);
@@ -276,6 +516,47 @@ describe('mmm fit errors', () => {
   ])('rejects a bad file %s with one line naming the place', (name, lines, message) => {
     const file = bad(name, lines);
     const r = mmm(...base, '--data', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`mmm fit: ${file}: ${message}\n`);
+  });
+
+  it.each([
+    ['events-no-name.csv', ['date,event', '2022-12-25,'], 'line 2: the event name is empty'],
+    [
+      'events-bad-date.csv',
+      ['date,event', '2022-02-30,x'],
+      "line 2: '2022-02-30' is not a date (YYYY-MM-DD)",
+    ],
+    [
+      'events-clash.csv',
+      ['date,event', '2022-12-25,trend'],
+      "line 2: event 'trend' clashes with a column name",
+    ],
+    [
+      'events-outside.csv',
+      ['date,event', '2030-12-25,christmas'],
+      "event 'christmas' has no date in the training periods (2022-01-03 .. 2023-12-25)",
+    ],
+    [
+      'events-columns.csv',
+      ['day,event', '2022-12-25,christmas'],
+      "--events column 'date' not found (columns: day, event)",
+    ],
+  ])('rejects a bad --events file %s with one line', (name, lines, message) => {
+    const file = bad(name, lines);
+    const r = mmm(
+      'fit',
+      '--data',
+      data,
+      '--date',
+      'date',
+      '--kpi',
+      'revenue',
+      '--spend',
+      spend,
+      '--events',
+      file,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`mmm fit: ${file}: ${message}\n`);
   });
