@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import type { Logger } from '@mmm/platform';
+import { BodyTooLargeError, readBody, type Logger } from '@mmm/platform';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { GatewayContext } from './context';
@@ -18,27 +18,6 @@ export interface HttpRoutesOptions {
 }
 
 const tracer = trace.getTracer('mmm-gateway');
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Past the limit the rest is drained and dropped, so the 413 can still be sent.
-      if (size > limit) {
-        chunks.length = 0;
-        reject(new BodyTooLarge(`Request body exceeds ${limit} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -134,7 +113,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
-      if (err instanceof BodyTooLarge) {
+      if (err instanceof BodyTooLargeError) {
         if (!res.headersSent) sendJson(res, 413, { errors: [{ message: err.message }] });
         return;
       }

@@ -208,6 +208,35 @@ async function publishBytes(
 }
 
 /**
+ * Fills the envelope (occurred_at, request_id) of an event or job message, encodes it and
+ * publishes it on its subject with Nats-Msg-Id and trace context.
+ */
+function publishMessage(
+  js: JetStreamClient,
+  schema: DescMessage,
+  subject: string,
+  label: string,
+  message: MessageInitShape<DescMessage>,
+  options: PublishOptions,
+): Promise<PubAck> {
+  const full = create(schema, message) as {
+    workspaceId?: string;
+    occurredAt?: unknown;
+    requestId?: string;
+  };
+  full.occurredAt ??= timestampNow();
+  if (!full.requestId && options.requestId) full.requestId = options.requestId;
+  return publishBytes(
+    js,
+    subject,
+    toBinary(schema, full as MessageShape<DescMessage>),
+    label,
+    { ...options, requestId: options.requestId ?? (full.requestId || undefined) },
+    full.workspaceId,
+  );
+}
+
+/**
  * Publishes a typed event on its subject with Nats-Msg-Id and trace context.
  * Resolves with JetStream's ack (`ack.duplicate` is true when deduplicated).
  */
@@ -217,21 +246,14 @@ export async function publishEvent<N extends EventName>(
   message: EventInit<N>,
   options: PublishOptions = {},
 ): Promise<PubAck> {
-  const schema = EVENTS[name].schema as DescMessage;
-  const full = create(schema, message as MessageInitShape<DescMessage>) as {
-    workspaceId?: string;
-    occurredAt?: unknown;
-    requestId?: string;
-  };
-  full.occurredAt ??= timestampNow();
-  if (!full.requestId && options.requestId) full.requestId = options.requestId;
-  return publishBytes(
+  const { schema, subject } = EVENTS[name];
+  return publishMessage(
     js,
-    EVENTS[name].subject,
-    toBinary(schema, full as MessageShape<DescMessage>),
+    schema as DescMessage,
+    subject,
     name,
-    { ...options, requestId: options.requestId ?? (full.requestId || undefined) },
-    full.workspaceId,
+    message as MessageInitShape<DescMessage>,
+    options,
   );
 }
 
@@ -242,21 +264,14 @@ export async function publishJob<J extends JobName>(
   message: JobInit<J>,
   options: PublishOptions = {},
 ): Promise<PubAck> {
-  const schema = JOBS[name].schema as DescMessage;
-  const full = create(schema, message as MessageInitShape<DescMessage>) as {
-    workspaceId?: string;
-    occurredAt?: unknown;
-    requestId?: string;
-  };
-  full.occurredAt ??= timestampNow();
-  if (!full.requestId && options.requestId) full.requestId = options.requestId;
-  return publishBytes(
+  const { schema, subject } = JOBS[name];
+  return publishMessage(
     js,
-    JOBS[name].subject,
-    toBinary(schema, full as MessageShape<DescMessage>),
+    schema as DescMessage,
+    subject,
     `job.${name}`,
-    { ...options, requestId: options.requestId ?? (full.requestId || undefined) },
-    full.workspaceId,
+    message as MessageInitShape<DescMessage>,
+    options,
   );
 }
 

@@ -13,6 +13,7 @@ import {
   type GraphQLScalarType,
 } from 'graphql';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { BodyTooLargeError, readBody } from './http-body';
 import { errorLoggingPlugin, formatError } from './errors';
 import { createLogger, type Logger } from './logger';
 import {
@@ -111,10 +112,6 @@ export interface Subgraph {
 const WORKSPACE = /^[-_a-zA-Z0-9]{1,64}$/;
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 
-class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
-
 function measuredFields(resolvers: GraphQLResolverMap<never>): Set<string> {
   const fields = new Set<string>();
   for (const [type, map] of Object.entries(resolvers)) {
@@ -129,25 +126,6 @@ function measuredFields(resolvers: GraphQLResolverMap<never>): Set<string> {
     }
   }
   return fields;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Past the limit the rest is read and dropped, so that the 413 reaches the client.
-      if (size > limit) {
-        chunks.length = 0;
-        reject(new BodyTooLargeError(`request body exceeds ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function headerRecord(req: IncomingMessage): Record<string, string> {
