@@ -25,6 +25,8 @@ const rows = ds.dates.map((date, t) => [date, ...header.slice(1).map((c) => ds.c
 const data = writeCsv('weekly.csv', header, rows);
 const spend = ds.spendColumns.join(',');
 const small = ['--iterations', '200', '--trials', '2', '--seed', '7'];
+// The file and its columns, as every fit of this table starts.
+const fitArgs = ['fit', '--data', data, '--date', 'date', '--kpi', 'revenue', '--spend', spend];
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -32,15 +34,7 @@ describe('mmm fit', () => {
   it('fits a model, prints a summary and writes a model that predicts', () => {
     const out = path.join(dir, 'model.json');
     const r = mmm(
-      'fit',
-      '--data',
-      data,
-      '--date',
-      'date',
-      '--kpi',
-      'revenue',
-      '--spend',
-      spend,
+      ...fitArgs,
       '--controls',
       'promo,price_index',
       '--holdout',
@@ -63,19 +57,7 @@ describe('mmm fit', () => {
   });
 
   it('prints the summary as JSON, reproducibly for a seed, on any number of workers', () => {
-    const args = [
-      'fit',
-      '--data',
-      data,
-      '--date',
-      'date',
-      '--kpi',
-      'revenue',
-      '--spend',
-      spend,
-      '--json',
-      ...small,
-    ];
+    const args = [...fitArgs, '--json', ...small];
     const a = mmm(...args, '--workers', '0');
     const b = mmm(...args, '--workers', '2');
     expect(a.code).toBe(0);
@@ -101,15 +83,7 @@ describe('mmm fit', () => {
 
   it('reports CPA for a conversions KPI and bootstrap intervals on request', () => {
     const r = mmm(
-      'fit',
-      '--data',
-      data,
-      '--date',
-      'date',
-      '--kpi',
-      'revenue',
-      '--spend',
-      spend,
+      ...fitArgs,
       '--kpi-type',
       'conversions',
       '--bootstrap',
@@ -197,19 +171,7 @@ describe('mmm fit --lift', () => {
       ['channel', 'start', 'end', 'lift'],
       [['promo', ds.dates[1], ds.dates[3], 5]],
     );
-    const r = mmm(
-      'fit',
-      '--data',
-      data,
-      '--date',
-      'date',
-      '--kpi',
-      'revenue',
-      '--spend',
-      spend,
-      '--lift',
-      file,
-    );
+    const r = mmm(...fitArgs, '--lift', file);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       `mmm fit: ${file}: line 2: channel 'promo' is not a --spend or --organic column\n`,
@@ -544,38 +506,13 @@ describe('mmm fit errors', () => {
     ],
   ])('rejects a bad --events file %s with one line', (name, lines, message) => {
     const file = bad(name, lines);
-    const r = mmm(
-      'fit',
-      '--data',
-      data,
-      '--date',
-      'date',
-      '--kpi',
-      'revenue',
-      '--spend',
-      spend,
-      '--events',
-      file,
-    );
+    const r = mmm(...fitArgs, '--events', file);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`mmm fit: ${file}: ${message}\n`);
   });
 
   it('rejects a holdout that leaves too few training periods', () => {
-    const r = mmm(
-      'fit',
-      '--data',
-      data,
-      '--date',
-      'date',
-      '--kpi',
-      'revenue',
-      '--spend',
-      spend,
-      '--holdout',
-      '100',
-      ...small,
-    );
+    const r = mmm(...fitArgs, '--holdout', '100', ...small);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('holdout of 100 periods leaves 4 training periods');
