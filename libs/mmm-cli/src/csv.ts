@@ -3,6 +3,7 @@
  * with "" escapes, CRLF or LF line ends, a header row. Enough for MMM tables, and every
  * problem is reported with its line number.
  */
+import { parseIsoDay } from '@mmm/core';
 import { UsageError } from './errors';
 
 export interface CsvTable {
@@ -135,21 +136,16 @@ export function dateColumn(
   const days: number[] = [];
   for (let r = 0; r < table.rows.length; r++) {
     const raw = table.rows[r][index].trim();
-    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw);
-    const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-    const d = new Date(t);
-    if (
-      !m ||
-      !Number.isFinite(t) ||
-      d.getUTCDate() !== Number(m[3]) ||
-      d.getUTCMonth() !== Number(m[2]) - 1
-    ) {
+    // A time after the date (e.g. 2024-01-01T00:00:00Z from an export) is ignored.
+    const date = /^\d{4}-\d{2}-\d{2}/.exec(raw)?.[0];
+    const day = date === undefined ? null : parseIsoDay(date);
+    if (date === undefined || day === null) {
       throw new UsageError(
         `${fileName}: line ${table.lines[r]}, column '${name}': '${raw}' is not a date (YYYY-MM-DD)`,
       );
     }
-    dates.push(`${m[1]}-${m[2]}-${m[3]}`);
-    days.push(Math.round(t / 86400000));
+    dates.push(date);
+    days.push(day);
   }
   if (days.length < 2) return { dates, periodDays: 7 };
   const step = days[1] - days[0];

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import {
   fitMediaMix,
+  parseIsoDate,
+  parseIsoDay,
   serializeModel,
   type EventDate,
   type FitMediaMixResult,
@@ -134,16 +136,17 @@ function readEvents(file: string, args: FitArgs, dates: string[]): EventDate[] {
   const dateAt = columnIndex(table, 'date', '--events', file);
   const eventAt = columnIndex(table, 'event', '--events', file);
   const taken = new Set([args.date, args.kpi, ...args.spend, ...args.organic, ...args.controls]);
-  const step = dates.length > 1 ? Date.parse(dates[1]) - Date.parse(dates[0]) : 7 * 86_400_000;
-  const trainEnd = Date.parse(dates[dates.length - args.holdout - 1]) + step;
-  const first = Date.parse(dates[0]);
+  const step = dates.length > 1 ? parseIsoDate(dates[1]) - parseIsoDate(dates[0]) : 7 * 86_400_000;
+  const trainEnd = parseIsoDate(dates[dates.length - args.holdout - 1]) + step;
+  const first = parseIsoDate(dates[0]);
   const inTraining = new Set<string>();
   const events = table.rows.map((row, r) => {
     const line = table.lines[r];
     const date = row[dateAt].trim();
     const name = row[eventAt].trim();
-    const ms = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : NaN;
-    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
+    const day = parseIsoDay(date);
+    const ms = day === null ? NaN : day * 86_400_000;
+    if (day === null) {
       throw new UsageError(`${file}: line ${line}: '${date}' is not a date (YYYY-MM-DD)`);
     }
     if (name === '') throw new UsageError(`${file}: line ${line}: the event name is empty`);
@@ -212,7 +215,7 @@ function readLiftTests(file: string, args: FitArgs, dates: string[]): LiftTest[]
     const start = row[at('start')].trim();
     const end = row[at('end')].trim();
     for (const d of [start, end]) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) {
+      if (parseIsoDay(d) === null) {
         throw new UsageError(`${file}: line ${line}: '${d}' is not a date (YYYY-MM-DD)`);
       }
     }

@@ -1,4 +1,5 @@
 import type { BaselineColumnSpec, CandidateContextInput, ChannelSpec } from '../candidate/context';
+import { parseIsoDate } from './dates';
 
 /**
  * The baseline part of the design matrix: what explains the KPI without media. Robyn gets
@@ -90,12 +91,6 @@ export const DAILY_PERIOD = 365.25;
 /** The day-of-week period of daily data, in rows, and prophet's default order for it. */
 export const DAY_OF_WEEK_PERIOD = 7;
 export const DAY_OF_WEEK_ORDER = 3;
-
-export function parseIsoDate(date: string): number {
-  const ms = Date.parse(`${date.slice(0, 10)}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new RangeError(`${date} is not an ISO date (YYYY-MM-DD)`);
-  return ms;
-}
 
 export function inferFrequency(dates: readonly string[]): Frequency {
   if (dates.length < 2) return 'weekly';

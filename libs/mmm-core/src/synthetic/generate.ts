@@ -1,6 +1,7 @@
 import { geometricAdstock, weibullAdstock } from '../transforms/adstock';
 import { hillSaturation } from '../transforms/saturation';
 import { Mulberry32 } from './prng';
+import { parseIsoDate } from '../design/dates';
 
 /** One synthetic media channel's truth. Unspecified fields are drawn from the seed. */
 export interface SyntheticChannelSpec {
@@ -389,8 +390,7 @@ export function generateSyntheticDataset(options: SyntheticOptions = {}): Synthe
   const channels = resolveChannels(options.channels, preset, rng);
   const step = frequency === 'weekly' ? 7 : 1;
   const yearPeriods = frequency === 'weekly' ? 365.25 / 7 : 365.25;
-  const start = Date.parse(`${startDate}T00:00:00Z`);
-  if (Number.isNaN(start)) throw new RangeError(`startDate ${startDate} is not an ISO date`);
+  const start = parseIsoDate(startDate);
   const dates = Array.from({ length: periods }, (_, t) => isoDate(start + t * step * 86400000));
 
   const trend = Array.from({ length: periods }, (_, t) =>

@@ -1,4 +1,4 @@
-const MS_PER_DAY = 86_400_000;
+import { calendarDay, formatIsoDay } from '@mmm/core';
 
 // Year first only: 03/04/2024 is April in one country and March in another, so
 // ambiguous day/month orders are refused rather than guessed.
@@ -11,19 +11,11 @@ const DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:
 export function parseDay(text: string): number | null {
   const match = DATE.exec(text.trim());
   if (!match) return null;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const back = new Date(ms);
-  // Date.UTC rolls 2024-02-30 over to March; a real date survives the round trip.
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1) return null;
-  if (back.getUTCDate() !== day) return null;
-  return ms / MS_PER_DAY;
+  return calendarDay(Number(match[1]), Number(match[2]), Number(match[3]));
 }
 
 /** ISO date (YYYY-MM-DD) of a day number. */
-export function formatDay(day: number): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
-}
+export const formatDay = formatIsoDay;
 
 export function daysPerPeriod(frequency: 'DAILY' | 'WEEKLY'): number {
   return frequency === 'DAILY' ? 1 : 7;

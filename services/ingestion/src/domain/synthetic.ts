@@ -1,4 +1,4 @@
-import { generateSyntheticDataset, toCsv, type SyntheticDataset } from '@mmm/core';
+import { generateSyntheticDataset, parseIsoDay, toCsv, type SyntheticDataset } from '@mmm/core';
 import { ValidationError } from '@mmm/platform';
 import type { IngestRequest } from './catalog';
 import { minimumPeriods, PERIODS_PER_VARIABLE } from './prepare';
@@ -94,7 +94,7 @@ export function checkSyntheticRequest(request: SyntheticRequest): Required<Synth
   if (!(full.noise >= minNoise && full.noise <= maxNoise)) {
     issues.push({ field: 'noise', message: `noise must be from ${minNoise} to ${maxNoise}.` });
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(full.startDate) || Number.isNaN(Date.parse(full.startDate))) {
+  if (parseIsoDay(full.startDate) === null) {
     issues.push({ field: 'startDate', message: 'startDate must be a date written YYYY-MM-DD.' });
   }
   if (issues.length > 0) throw new ValidationError(issues);
