@@ -12,3 +12,4 @@ export * from './http-body';
 export * from './service';
 export * from './shutdown';
 export * from './protos';
+export * from './contracts';

@@ -1,2 +1,3 @@
 export * from './dates';
 export * from './design';
+export * from './dataset-table';

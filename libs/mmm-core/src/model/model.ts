@@ -7,8 +7,12 @@
  */
 import type { AdstockType } from '../transforms';
 
-/** 2: spend apart from the modelled values (costPerUnit), Weibull maxLag, logistic, synergy. */
-export const MODEL_SCHEMA_VERSION = 2;
+/**
+ * 3: the fit's uncertainty (posterior and bootstrap intervals) and a typed provenance (engine
+ * version, seed, search, dataset, configuration). 2: spend apart from the modelled values
+ * (costPerUnit), Weibull maxLag, logistic, synergy. parseModel reads 2 and 3 and returns 3.
+ */
+export const MODEL_SCHEMA_VERSION = 3;
 
 export type KpiType = 'revenue' | 'conversions';
 
@@ -120,6 +124,82 @@ export interface MediaMixModel {
   /** The KPI over all periods (kept so that decompositions can be checked and plotted). */
   actual: number[];
   metrics: ModelMetrics;
-  /** How it was found: search settings and the chosen candidate's objectives. */
-  provenance?: Record<string, unknown>;
+  /** What the fit could say of its own uncertainty (absent when it computed none). */
+  uncertainty?: ModelUncertainty;
+  /** How it was found: engine, seed, search, and where the data and settings came from. */
+  provenance?: ModelProvenance;
+}
+
+/** A central interval of a figure over draws, with the draws' median. */
+export interface DrawInterval {
+  lower: number;
+  median: number;
+  upper: number;
+}
+
+/**
+ * Intervals per channel, as computed at fit time, at probability `level` (0.9: the 5th and
+ * 95th percentiles):
+ * - posterior: over the hyperparameters' posterior draws (the 'posterior' model choice; the
+ *   ridge coefficients are refitted at each draw): ROAS, and CPA = spend / contribution;
+ * - bootstrap: over moving-block bootstrap refits with the chosen hyperparameters
+ *   (outputs/bootstrap.ts): contribution, ROAS and CPA.
+ * Each source leaves out what the other covers; neither is the whole uncertainty. An interval
+ * is null where it is not finite (a CPA where a draw has no effect).
+ */
+export interface ModelUncertainty {
+  level: number;
+  posterior?: {
+    draws: number;
+    channels: Array<{ name: string; roas: DrawInterval; cpa: DrawInterval | null }>;
+  };
+  bootstrap?: {
+    samples: number;
+    blockLength: number;
+    seed: number;
+    channels: Array<{
+      name: string;
+      contribution: DrawInterval | null;
+      roas: DrawInterval | null;
+      cpa: DrawInterval | null;
+    }>;
+  };
+}
+
+/** The search behind a model. */
+export interface SearchProvenance {
+  algorithm: string;
+  iterations: number;
+  trials: number;
+  populationSize: number;
+  /** Candidates evaluated (iterations x trials). */
+  candidates: number;
+  paretoFrontSize: number;
+  /** 'posterior', 'best-fit', 'knee', or the knee within an NRMSE tolerance. */
+  selection: string | { nrmseTolerance: number };
+  /** The chosen model's objectives by name (nrmse, decompRssd, mapeLift). */
+  objectives: Record<string, number>;
+  /** The chosen hyperparameters by layout name (e.g. tv_thetas, lambda). */
+  hyperparameters: Record<string, number>;
+  posterior?: {
+    chains: number;
+    steps: number;
+    priorStrength: number;
+    draws: number;
+    acceptance: number;
+  };
+}
+
+/**
+ * Where a model came from: enough to fit it again (engine version, seed, search settings and,
+ * when the caller gives them, the dataset and the configuration as given).
+ */
+export interface ModelProvenance {
+  engine: { name: string; version: string };
+  seed: number;
+  search: SearchProvenance;
+  /** The dataset the model was fitted on (set by the modeling service). */
+  dataset?: { id: string; contentHash: string };
+  /** The training configuration as the caller gave it (JSON values only). */
+  config?: Record<string, unknown>;
 }

@@ -5,6 +5,10 @@
  */
 import {
   MODEL_SCHEMA_VERSION,
+  type DrawInterval,
+  type ModelProvenance,
+  type ModelUncertainty,
+  type SearchProvenance,
   type BaselineExtension,
   type BaselineTerm,
   type ChannelSaturation,
@@ -129,7 +133,142 @@ function parseSaturation(v: Json, path: string): ChannelSaturation {
   return { type, lam: num(s.lam, `${path}.lam`), scale: num(s.scale, `${path}.scale`) };
 }
 
-/** Validate a parsed JSON value (or JSON text) as a MediaMixModel. */
+function drawInterval(v: Json, path: string): DrawInterval {
+  const i = obj(v, path);
+  return {
+    lower: num(i.lower, `${path}.lower`),
+    median: num(i.median, `${path}.median`),
+    upper: num(i.upper, `${path}.upper`),
+  };
+}
+
+function optDrawInterval(v: Json, path: string): DrawInterval | null {
+  return v === null || v === undefined ? null : drawInterval(v, path);
+}
+
+function array(v: Json, path: string): Json[] {
+  if (!Array.isArray(v)) throw new ModelFormatError(path, `expected an array, got ${describe(v)}`);
+  return v;
+}
+
+function parseUncertainty(v: Json, path: string, channels: Set<string>): ModelUncertainty {
+  const u = obj(v, path);
+  const level = num(u.level, `${path}.level`);
+  if (!(level > 0 && level < 1)) {
+    throw new ModelFormatError(`${path}.level`, `expected a probability in (0, 1), got ${level}`);
+  }
+  const channel = (x: Json, at: string): string => {
+    const name = str(x, at);
+    if (!channels.has(name)) throw new ModelFormatError(at, `no channel named '${name}'`);
+    return name;
+  };
+  const out: ModelUncertainty = { level };
+  if (u.posterior !== undefined) {
+    const p = obj(u.posterior, `${path}.posterior`);
+    out.posterior = {
+      draws: int(p.draws, `${path}.posterior.draws`, 1),
+      channels: array(p.channels, `${path}.posterior.channels`).map((c, i) => {
+        const at = `${path}.posterior.channels[${i}]`;
+        const entry = obj(c, at);
+        return {
+          name: channel(entry.name, `${at}.name`),
+          roas: drawInterval(entry.roas, `${at}.roas`),
+          cpa: optDrawInterval(entry.cpa, `${at}.cpa`),
+        };
+      }),
+    };
+  }
+  if (u.bootstrap !== undefined) {
+    const b = obj(u.bootstrap, `${path}.bootstrap`);
+    out.bootstrap = {
+      samples: int(b.samples, `${path}.bootstrap.samples`, 1),
+      blockLength: int(b.blockLength, `${path}.bootstrap.blockLength`, 1),
+      seed: num(b.seed, `${path}.bootstrap.seed`),
+      channels: array(b.channels, `${path}.bootstrap.channels`).map((c, i) => {
+        const at = `${path}.bootstrap.channels[${i}]`;
+        const entry = obj(c, at);
+        return {
+          name: channel(entry.name, `${at}.name`),
+          contribution: optDrawInterval(entry.contribution, `${at}.contribution`),
+          roas: optDrawInterval(entry.roas, `${at}.roas`),
+          cpa: optDrawInterval(entry.cpa, `${at}.cpa`),
+        };
+      }),
+    };
+  }
+  return out;
+}
+
+function numberRecord(v: Json, path: string): Record<string, number> {
+  const o = obj(v, path);
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(o)) out[key] = num(value, `${path}.${key}`);
+  return out;
+}
+
+function parseSelection(v: Json, path: string): SearchProvenance['selection'] {
+  if (typeof v === 'string') return str(v, path);
+  const o = obj(v, path);
+  return { nrmseTolerance: num(o.nrmseTolerance, `${path}.nrmseTolerance`) };
+}
+
+/** The search fields, which schema 2 kept at the top of its untyped provenance. */
+function parseSearchProvenance(v: Record<string, Json>, path: string): SearchProvenance {
+  const search: SearchProvenance = {
+    algorithm: str(v.algorithm, `${path}.algorithm`),
+    iterations: int(v.iterations, `${path}.iterations`, 1),
+    trials: int(v.trials, `${path}.trials`, 1),
+    populationSize: int(v.populationSize, `${path}.populationSize`, 1),
+    candidates: int(v.candidates, `${path}.candidates`, 1),
+    paretoFrontSize: int(v.paretoFrontSize, `${path}.paretoFrontSize`, 0),
+    selection: parseSelection(v.selection, `${path}.selection`),
+    objectives: numberRecord(v.objectives, `${path}.objectives`),
+    hyperparameters: numberRecord(v.hyperparameters, `${path}.hyperparameters`),
+  };
+  if (v.posterior !== undefined) {
+    const p = obj(v.posterior, `${path}.posterior`);
+    search.posterior = {
+      chains: int(p.chains, `${path}.posterior.chains`, 1),
+      steps: int(p.steps, `${path}.posterior.steps`, 1),
+      priorStrength: num(p.priorStrength, `${path}.posterior.priorStrength`),
+      draws: int(p.draws, `${path}.posterior.draws`, 0),
+      acceptance: num(p.acceptance, `${path}.posterior.acceptance`),
+    };
+  }
+  return search;
+}
+
+function parseProvenance(v: Json, schemaVersion: number): ModelProvenance {
+  const p = obj(v, 'provenance');
+  if (schemaVersion === 2) {
+    // Schema 2 wrote the search's settings at the top and no engine version.
+    return {
+      engine: { name: '@mmm/core', version: 'unknown (schema 2)' },
+      seed: num(p.seed, 'provenance.seed'),
+      search: parseSearchProvenance(p, 'provenance'),
+    };
+  }
+  const engine = obj(p.engine, 'provenance.engine');
+  const out: ModelProvenance = {
+    engine: {
+      name: str(engine.name, 'provenance.engine.name'),
+      version: str(engine.version, 'provenance.engine.version'),
+    },
+    seed: num(p.seed, 'provenance.seed'),
+    search: parseSearchProvenance(obj(p.search, 'provenance.search'), 'provenance.search'),
+  };
+  if (p.dataset !== undefined) {
+    const d = obj(p.dataset, 'provenance.dataset');
+    out.dataset = {
+      id: str(d.id, 'provenance.dataset.id'),
+      contentHash: str(d.contentHash, 'provenance.dataset.contentHash'),
+    };
+  }
+  if (p.config !== undefined) out.config = obj(p.config, 'provenance.config');
+  return out;
+}
+
+/** Validate a parsed JSON value (or JSON text) as a MediaMixModel (schema 2 or 3; 3 out). */
 export function parseModel(input: string | Json): MediaMixModel {
   let raw: Json = input;
   if (typeof input === 'string') {
@@ -140,10 +279,11 @@ export function parseModel(input: string | Json): MediaMixModel {
     }
   }
   const root = obj(raw, '(root)');
-  if (root.schemaVersion !== MODEL_SCHEMA_VERSION) {
+  const schemaVersion = root.schemaVersion;
+  if (schemaVersion !== MODEL_SCHEMA_VERSION && schemaVersion !== 2) {
     throw new ModelFormatError(
       'schemaVersion',
-      `expected ${MODEL_SCHEMA_VERSION}, got ${describe(root.schemaVersion)}`,
+      `expected 2 or ${MODEL_SCHEMA_VERSION}, got ${describe(schemaVersion)}`,
     );
   }
   const kpi = obj(root.kpi, 'kpi');
@@ -275,8 +415,11 @@ export function parseModel(input: string | Json): MediaMixModel {
     model.periods.periodDays = int(periods.periodDays, 'periods.periodDays', 1);
   }
   if (dates) model.periods.dates = dates;
+  if (schemaVersion === MODEL_SCHEMA_VERSION && root.uncertainty !== undefined) {
+    model.uncertainty = parseUncertainty(root.uncertainty, 'uncertainty', names);
+  }
   if (root.provenance !== undefined) {
-    model.provenance = obj(root.provenance, 'provenance');
+    model.provenance = parseProvenance(root.provenance, schemaVersion);
   }
   return model;
 }

@@ -2,11 +2,22 @@
  * The whole fit of a media mix model from a table: baseline design (design/), NSGA-II search
  * of the hyperparameters on the training rows (search/), refit of the chosen candidate and
  * its outputs (fitted-model.ts). This is what the CLI and the modeling service call.
+ *
+ * The fit is a plan (planMediaMixFit: checks and the design, no search yet), the search's
+ * stages (search/media-mix-search.ts, which may run apart on several machines) and the
+ * completion (completeMediaMixFit). fitMediaMix runs them one after the other.
  */
 import type { CandidateContextInput } from '../candidate';
-import { mediaMixInput, type MediaMixTableSpec } from '../design';
-import type { BaselineExtension, KpiType } from '../model/model';
-import { searchMediaMix, type MediaMixSearchOptions, type MediaMixSearchResult } from '../search';
+import { mediaMixInput, type BaselineDesign, type MediaMixTableSpec } from '../design';
+import type { BaselineExtension, KpiType, ModelProvenance } from '../model/model';
+import {
+  planMediaMixSearch,
+  runMediaMixSearch,
+  type MediaMixSearchOptions,
+  type MediaMixSearchPlan,
+  type MediaMixSearchResult,
+} from '../search';
+import { ENGINE } from '../version';
 import { buildFittedModel, type FitOutputs } from './fitted-model';
 
 export interface FitMediaMixOptions extends MediaMixSearchOptions {
@@ -20,16 +31,33 @@ export interface FitMediaMixOptions extends MediaMixSearchOptions {
   responseMultipliers?: number[];
   /** Extra ridge and transform options (intercept sign, RSSD zero penalty, ...). */
   context?: Omit<CandidateContextInput, 'kpi' | 'baseline' | 'channels' | 'window' | 'adstock'>;
+  /** Where the data and settings came from, recorded in the model's provenance. */
+  source?: Pick<ModelProvenance, 'dataset' | 'config'>;
 }
 
 export interface FitMediaMixResult extends FitOutputs {
   search: Omit<MediaMixSearchResult, 'chosenResult'>;
 }
 
-export async function fitMediaMix(
+/** A checked fit, ready for its search: the design, the candidate input and the search plan. */
+export interface MediaMixFitPlan {
+  table: MediaMixTableSpec;
+  options: FitMediaMixOptions;
+  rows: number;
+  holdout: number;
+  design: BaselineDesign;
+  input: CandidateContextInput;
+  search: MediaMixSearchPlan;
+}
+
+/**
+ * Checks the table and options (holdout, inactive channels, lift tests) and builds the design;
+ * throws RangeError naming the problem.
+ */
+export function planMediaMixFit(
   table: MediaMixTableSpec,
   options: FitMediaMixOptions = {},
-): Promise<FitMediaMixResult> {
+): MediaMixFitPlan {
   const rows = table.kpi.length;
   const holdout = Math.trunc(options.holdout ?? 0);
   if (!(holdout >= 0 && rows - holdout >= 8)) {
@@ -57,7 +85,23 @@ export async function fitMediaMix(
   if (options.liftTests?.some((test) => test.end >= rows - holdout)) {
     throw new RangeError('lift tests must lie in the training periods, before the holdout');
   }
-  const search = await searchMediaMix(input, options);
+  return {
+    table,
+    options,
+    rows,
+    holdout,
+    design,
+    input,
+    search: planMediaMixSearch(input, options),
+  };
+}
+
+/** The fitted model and its outputs from the plan's finished search. */
+export function completeMediaMixFit(
+  plan: MediaMixFitPlan,
+  search: MediaMixSearchResult,
+): FitMediaMixResult {
+  const { design, options, table } = plan;
   const baselineGroups = Object.fromEntries(
     design.names.map((name, j) => [name, design.groups[j]]),
   );
@@ -71,7 +115,8 @@ export async function fitMediaMix(
     else if (fourier) baselineExtensions[name] = { kind: 'fourier', ...fourier };
     else if (group === 'holiday') baselineExtensions[name] = { kind: 'constant', value: 0 };
   });
-  const outputs = buildFittedModel(input, search.chosenParameters, {
+  const posterior = search.posterior;
+  const outputs = buildFittedModel(plan.input, search.chosenParameters, {
     kpiName: options.kpiName,
     kpiType: options.kpiType,
     dates: table.dates.slice(),
@@ -83,33 +128,58 @@ export async function fitMediaMix(
       options.bootstrapSamples && options.bootstrapSamples > 0
         ? { samples: options.bootstrapSamples, seed: options.seed ?? 1 }
         : undefined,
+    posteriorRoas: posterior
+      ? {
+          draws: posterior.draws,
+          level: 0.9,
+          channels: posterior.roas.map((r) => ({ ...r })),
+        }
+      : undefined,
+    // The workers and the timing describe the run, not the model: they stay out, so that
+    // the same data, settings and seed give the same model on any number of threads.
     provenance: {
-      algorithm: 'NSGA-II (Deb et al. 2002)',
-      ...search.settings,
-      candidates: search.count,
-      paretoFrontSize: search.paretoFront.length,
-      selection: search.selection,
-      objectives: Object.fromEntries(
-        search.objectiveNames.map((name, k) => [name, search.chosenObjectives[k]]),
-      ),
-      ...(search.posterior
-        ? {
-            posterior: {
-              chains: search.posterior.chains,
-              steps: search.posterior.steps,
-              priorStrength: search.posterior.priorStrength,
-              draws: search.posterior.draws,
-              acceptance: search.posterior.acceptance,
-            },
-          }
-        : {}),
-      hyperparameters: Object.fromEntries(
-        search.layout.names.map((name, j) => [name, search.chosenParameters[j]]),
-      ),
+      engine: { name: ENGINE.name, version: ENGINE.version },
+      seed: search.settings.seed,
+      search: {
+        algorithm: 'NSGA-II (Deb et al. 2002)',
+        iterations: search.settings.iterations,
+        trials: search.settings.trials,
+        populationSize: search.settings.populationSize,
+        candidates: search.count,
+        paretoFrontSize: search.paretoFront.length,
+        selection: search.selection,
+        objectives: Object.fromEntries(
+          search.objectiveNames.map((name, k) => [name, search.chosenObjectives[k]]),
+        ),
+        hyperparameters: Object.fromEntries(
+          search.layout.names.map((name, j) => [name, search.chosenParameters[j]]),
+        ),
+        ...(posterior
+          ? {
+              posterior: {
+                chains: posterior.chains,
+                steps: posterior.steps,
+                priorStrength: posterior.priorStrength,
+                draws: posterior.draws,
+                acceptance: posterior.acceptance,
+              },
+            }
+          : {}),
+      },
+      ...options.source,
     },
   });
   // The chosen candidate's raw evaluator result is superseded by the outputs above.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { chosenResult: _chosen, ...searchSummary } = search;
   return { ...outputs, search: searchSummary };
+}
+
+export async function fitMediaMix(
+  table: MediaMixTableSpec,
+  options: FitMediaMixOptions = {},
+): Promise<FitMediaMixResult> {
+  const plan = planMediaMixFit(table, options);
+  const search = await runMediaMixSearch(plan.search, options.onProgress);
+  return completeMediaMixFit(plan, search);
 }

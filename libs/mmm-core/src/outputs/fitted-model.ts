@@ -15,8 +15,11 @@ import {
   type BaselineExtension,
   type BaselineGroup,
   type KpiType,
+  type DrawInterval,
   type MediaMixModel,
   type ModelChannel,
+  type ModelProvenance,
+  type ModelUncertainty,
 } from '../model/model';
 import {
   decompose,
@@ -25,7 +28,7 @@ import {
   saturationValue,
   type ResponsePoint,
 } from '../model/predict';
-import { bootstrapIntervals, type BootstrapIntervals } from './bootstrap';
+import { bootstrapIntervals, type BootstrapIntervals, type Interval } from './bootstrap';
 
 export interface FitOutputOptions {
   kpiName?: string;
@@ -40,7 +43,12 @@ export interface FitOutputOptions {
   responseMultipliers?: number[];
   /** Block bootstrap: number of refits (0 = none, default), block length, seed. */
   bootstrap?: { samples: number; blockLength?: number; seed?: number; level?: number };
-  provenance?: Record<string, unknown>;
+  /**
+   * ROAS intervals over the hyperparameters' posterior (the search's sampler), one per paid
+   * channel in channel order, kept in the model's uncertainty.
+   */
+  posteriorRoas?: { draws: number; level: number; channels: DrawInterval[] };
+  provenance?: ModelProvenance;
 }
 
 export interface FitMetrics {
@@ -315,6 +323,9 @@ export function buildFittedModel(
         })
       : null;
 
+  const uncertainty = modelUncertainty(model, options.posteriorRoas, intervals);
+  if (uncertainty) model.uncertainty = uncertainty;
+
   return {
     model,
     train,
@@ -330,6 +341,52 @@ export function buildFittedModel(
     channels: channelOutputs,
     intervals,
   };
+}
+
+/** The intervals a model keeps: the posterior's ROAS (and CPA) and the bootstrap's. */
+function modelUncertainty(
+  model: MediaMixModel,
+  posterior: FitOutputOptions['posteriorRoas'],
+  bootstrap: BootstrapIntervals | null,
+): ModelUncertainty | null {
+  if (!posterior && !bootstrap) return null;
+  const level = bootstrap?.level ?? posterior?.level ?? 0.9;
+  const out: ModelUncertainty = { level };
+  if (posterior) {
+    const paid = model.channels.filter((c) => c.kind === 'paid');
+    out.posterior = {
+      draws: posterior.draws,
+      channels: paid.map((channel, p) => {
+        const roas = posterior.channels[p];
+        // CPA is spend / contribution: the inverse of ROAS, its quantiles in reverse.
+        const cpa =
+          roas.lower > 0 && Number.isFinite(roas.upper)
+            ? { lower: 1 / roas.upper, median: 1 / roas.median, upper: 1 / roas.lower }
+            : null;
+        return { name: channel.name, roas: { ...roas }, cpa };
+      }),
+    };
+  }
+  if (bootstrap) {
+    // A draw without effect gives an infinite CPA: JSON cannot hold it, and such an interval
+    // says nothing anyway.
+    const plain = (i: Interval | null): DrawInterval | null =>
+      i && [i.lower, i.median, i.upper].every(Number.isFinite)
+        ? { lower: i.lower, median: i.median, upper: i.upper }
+        : null;
+    out.bootstrap = {
+      samples: bootstrap.samples,
+      blockLength: bootstrap.blockLength,
+      seed: bootstrap.seed,
+      channels: bootstrap.channels.map((c) => ({
+        name: c.name,
+        contribution: plain(c.contribution),
+        roas: plain(c.roas),
+        cpa: plain(c.cpa),
+      })),
+    };
+  }
+  return out;
 }
 
 function finiteOr(v: number, fallback: number): number {

@@ -20,8 +20,13 @@ import {
   type PooledEvaluator,
   type WorkerPool,
 } from './evaluator';
-import { kneeIndex } from './nsga2';
-import { runNsga2, type SearchProgress } from './nsga2-search';
+import { kneeIndex, paretoFrontIndices } from './nsga2';
+import {
+  runNsga2,
+  type GenomeEvaluator,
+  type SearchProgress,
+  type TrialRange,
+} from './nsga2-search';
 import {
   defaultPosteriorSteps,
   posteriorChainTasks,
@@ -29,6 +34,7 @@ import {
   runPosteriorChain,
   summarisePosterior,
   type PosteriorChain,
+  type PosteriorChainTask,
   type PosteriorOptions,
   type PosteriorSettings,
   type PosteriorSummary,
@@ -207,7 +213,7 @@ function bestFitting(objectives: Float64Array, m: number, total: number, count: 
 }
 
 /** MediaMixSearchOptions with every default applied, once. */
-interface SearchSettings {
+export interface SearchSettings {
   iterations: number;
   trials: number;
   seed: number;
@@ -234,137 +240,332 @@ function resolveSearchSettings(options: MediaMixSearchOptions): SearchSettings {
 }
 
 /**
- * The posterior's chains: on the pool's workers when there is a pool (each chain on its own
- * random stream, so the draws are the same on any number of threads), else in this thread.
- * Progress is relayed as phase 'posterior' over all chains.
+ * A search cut into stages that can run apart, in any process, and still give exactly the
+ * result of searchMediaMix (which runs them one after the other on one pool):
+ *
+ * 1. searchTrials: the NSGA-II trials, whole or a range of them (each trial is seeded on its
+ *    own, so ranges concatenate into the whole search: mergeTrialCandidates);
+ * 2. chooseModel: the Pareto front and the choice; with 'posterior', the sampler's chains to
+ *    run (each seeded on its own);
+ * 3. runChains: some or all of those chains;
+ * 4. completeSearch: the chains' summary, the chosen model's objectives and re-evaluation.
+ *
+ * Every stage starts from the same plan (planMediaMixSearch of the same input and options).
  */
-async function runPosteriorChains(
+export interface MediaMixSearchPlan {
+  input: CandidateContextInput;
+  objectivesContext: MediaMixObjectivesContext;
+  context: CandidateContext;
+  settings: SearchSettings;
+  posterior: PosteriorOptions | undefined;
+  objectiveCount: number;
+}
+
+export function planMediaMixSearch(
+  input: CandidateContextInput,
+  options: MediaMixSearchOptions = {},
+): MediaMixSearchPlan {
+  const context = createCandidateContext(input);
+  const objectivesContext: MediaMixObjectivesContext = { input, liftTests: options.liftTests };
+  // Fail on bad lift tests here, not inside a worker.
+  const objectives = createMediaMixObjectives(objectivesContext);
+  return {
+    input,
+    objectivesContext,
+    context,
+    settings: resolveSearchSettings(options),
+    posterior: options.posterior,
+    objectiveCount: objectives.objectiveCount,
+  };
+}
+
+/** The candidates of trials [from, to) of a search, trial-major (see runNsga2). */
+export interface TrialCandidates {
+  trialRange: TrialRange;
+  /** Trials of the whole search. */
+  trials: number;
+  iterations: number;
+  populationSize: number;
+  dimension: number;
+  objectiveCount: number;
+  /** count x dimension. */
+  parameters: Float64Array;
+  /** count x objectiveCount. */
+  objectives: Float64Array;
+  trial: Int32Array;
+}
+
+/** The evaluator a plan's stages run on: `workers` threads (0: the calling thread). */
+export function planEvaluator(
+  plan: MediaMixSearchPlan,
+  workers: number = plan.settings.workers,
+): Promise<PooledEvaluator | WorkerPool> {
+  return createMediaMixEvaluator(plan.objectivesContext, workers);
+}
+
+/** Stage 1: the NSGA-II trials of `range` (default: all). */
+export async function searchTrials(
+  plan: MediaMixSearchPlan,
+  evaluator: GenomeEvaluator,
+  range?: TrialRange,
+  onProgress?: (progress: SearchProgress) => void,
+): Promise<TrialCandidates> {
+  const { layout } = plan.context;
+  const result = await runNsga2(layout.lower, layout.upper, evaluator, {
+    iterations: plan.settings.iterations,
+    trials: plan.settings.trials,
+    seed: plan.settings.seed,
+    populationSize: plan.settings.populationSize,
+    trialRange: range,
+    onProgress,
+  });
+  return {
+    trialRange: result.trialRange,
+    trials: result.settings.trials,
+    iterations: result.settings.iterations,
+    populationSize: result.settings.populationSize,
+    dimension: result.dimension,
+    objectiveCount: result.objectiveCount,
+    parameters: result.genomes,
+    objectives: result.objectives,
+    trial: result.trial,
+  };
+}
+
+/**
+ * The whole search's candidates from trial ranges run apart: they must cover every trial
+ * once, and then the arrays are exactly those of one run over all trials.
+ */
+export function mergeTrialCandidates(parts: readonly TrialCandidates[]): TrialCandidates {
+  if (parts.length === 0) throw new RangeError('no trial candidates to merge');
+  const sorted = parts.slice().sort((a, b) => a.trialRange.from - b.trialRange.from);
+  const first = sorted[0];
+  let next = 0;
+  for (const part of sorted) {
+    if (
+      part.trials !== first.trials ||
+      part.iterations !== first.iterations ||
+      part.dimension !== first.dimension ||
+      part.objectiveCount !== first.objectiveCount
+    ) {
+      throw new RangeError('trial candidates of different searches cannot be merged');
+    }
+    if (part.trialRange.from !== next) {
+      throw new RangeError(
+        `trial candidates do not cover trial ${next} (next range starts at ${part.trialRange.from})`,
+      );
+    }
+    next = part.trialRange.to;
+  }
+  if (next !== first.trials) {
+    throw new RangeError(`trial candidates end at trial ${next} of ${first.trials}`);
+  }
+  if (sorted.length === 1) return sorted[0];
+  const concat = <T extends Float64Array | Int32Array>(pick: (p: TrialCandidates) => T): T => {
+    const total = sorted.reduce((sum, p) => sum + pick(p).length, 0);
+    const out = new (pick(first).constructor as { new (n: number): T })(total);
+    let at = 0;
+    for (const part of sorted) {
+      out.set(pick(part), at);
+      at += pick(part).length;
+    }
+    return out;
+  };
+  return {
+    ...first,
+    trialRange: { from: 0, to: first.trials },
+    parameters: concat((p) => p.parameters),
+    objectives: concat((p) => p.objectives),
+    trial: concat((p) => p.trial),
+  };
+}
+
+/** Stage 2's answer: the front, the choice, and with 'posterior' the chains to run. */
+export interface ModelChoice {
+  paretoFront: number[];
+  /** The chosen front member, or with 'posterior' the best-fitting candidate (posteriorStart). */
+  chosen: number;
+  posteriorStart: number | null;
+  /** With 'posterior': the sampler's settings and one task per chain; null otherwise. */
+  posterior: { settings: PosteriorSettings; tasks: PosteriorChainTask[] } | null;
+}
+
+/** Stage 2: the Pareto front over all candidates and the model choice. */
+export function chooseModel(plan: MediaMixSearchPlan, candidates: TrialCandidates): ModelChoice {
+  const m = candidates.objectiveCount;
+  const d = candidates.dimension;
+  const count = candidates.parameters.length / d;
+  const paretoFront = paretoFrontIndices(candidates.objectives, m, count);
+  const { selection } = plan.settings;
+  if (selection !== 'posterior') {
+    return {
+      paretoFront,
+      chosen: chooseOnFront(candidates.objectives, m, paretoFront, selection),
+      posteriorStart: null,
+      posterior: null,
+    };
+  }
+  const starts = bestFitting(candidates.objectives, m, count, 16);
+  if (starts.length === 0) throw new RangeError('no candidate could be fitted');
+  const settings = resolvePosteriorSettings({
+    ...plan.posterior,
+    seed: plan.posterior?.seed ?? plan.settings.seed,
+    steps: plan.posterior?.steps ?? defaultPosteriorSteps(count, plan.posterior?.chains),
+  });
+  const tasks = posteriorChainTasks(
+    plan.context.layout,
+    starts.map((i) => candidates.parameters.slice(i * d, i * d + d)),
+    settings,
+  );
+  return {
+    paretoFront,
+    chosen: starts[0],
+    posteriorStart: starts[0],
+    posterior: { settings, tasks },
+  };
+}
+
+/**
+ * Stage 3: posterior chains, on the evaluator's workers when it has them (one chain per free
+ * worker), else in this thread. `onSteps(done, total)` counts steps over the given tasks.
+ */
+export async function runChains(
+  plan: MediaMixSearchPlan,
   evaluator: PooledEvaluator | WorkerPool,
-  context: CandidateContext,
-  starts: readonly Float64Array[],
-  settings: PosteriorSettings,
-  onSteps: (done: number, total: number) => void,
-): Promise<PosteriorSummary> {
-  const tasks = posteriorChainTasks(context.layout, starts, settings);
-  const total = settings.chains * settings.steps;
+  tasks: readonly PosteriorChainTask[],
+  onSteps?: (done: number, total: number) => void,
+): Promise<PosteriorChain[]> {
+  const total = tasks.reduce((sum, task) => sum + task.steps, 0);
   const done = new Float64Array(tasks.length);
-  const report = (chain: number, steps: number): void => {
-    done[chain] = steps;
+  const report = (index: number, steps: number): void => {
+    done[index] = steps;
     let sum = 0;
     for (const d of done) sum += d;
-    onSteps(sum, total);
+    onSteps?.(sum, total);
   };
-  const chains =
-    'runTasks' in evaluator
-      ? await evaluator.runTasks<PosteriorChain>(
-          { module: compiledSearchModule('posterior'), task: 'runPosteriorChainTask' },
-          tasks,
-          report,
-        )
-      : tasks.map((task) => runPosteriorChain(context, task, (steps) => report(task.chain, steps)));
-  return summarisePosterior(context.layout, settings, tasks[0].lambda, chains);
+  if ('runTasks' in evaluator) {
+    return evaluator.runTasks<PosteriorChain>(
+      { module: compiledSearchModule('posterior'), task: 'runPosteriorChainTask' },
+      tasks,
+      report,
+    );
+  }
+  return tasks.map((task, i) => runPosteriorChain(plan.context, task, (steps) => report(i, steps)));
+}
+
+/**
+ * Stage 4: the search's result from its candidates, the choice and (with 'posterior') every
+ * chain in chain order. `seconds` is the wall time the caller measured; `workers` the threads
+ * the trials ran on (reported, never part of the model).
+ */
+export function completeSearch(
+  plan: MediaMixSearchPlan,
+  candidates: TrialCandidates,
+  choice: ModelChoice,
+  chains: readonly PosteriorChain[] | null,
+  timing: { seconds: number; workers: number },
+): MediaMixSearchResult {
+  const { layout } = plan.context;
+  const d = candidates.dimension;
+  const m = candidates.objectiveCount;
+  const count = candidates.parameters.length / d;
+  let chosenParameters: Float64Array;
+  let chosenObjectives: number[];
+  let posterior: PosteriorSummary | null = null;
+  if (choice.posterior) {
+    if (!chains || chains.length !== choice.posterior.tasks.length) {
+      throw new RangeError(
+        `the posterior needs its ${choice.posterior.tasks.length} chains, got ${chains?.length ?? 0}`,
+      );
+    }
+    posterior = summarisePosterior(
+      layout,
+      choice.posterior.settings,
+      choice.posterior.tasks[0].lambda,
+      chains,
+    );
+    chosenParameters = posterior.mean;
+    // Score the posterior mean itself (without lift tests: NRMSE and DECOMP.RSSD).
+    const scored = new Float64Array(m);
+    createMediaMixObjectives(plan.objectivesContext).evaluateInto(chosenParameters, 1, scored);
+    chosenObjectives = Array.from(scored);
+  } else {
+    chosenParameters = candidates.parameters.slice(choice.chosen * d, choice.chosen * d + d);
+    chosenObjectives = Array.from(
+      candidates.objectives.subarray(choice.chosen * m, choice.chosen * m + m),
+    );
+  }
+  const chosenResult = copyCandidateResult(
+    createCandidateEvaluator(plan.context).evaluate(chosenParameters),
+  );
+  return {
+    layout,
+    objectiveNames: OBJECTIVE_NAMES.slice(0, m),
+    parameters: candidates.parameters,
+    objectives: candidates.objectives,
+    trial: candidates.trial,
+    count,
+    paretoFront: choice.paretoFront,
+    chosen: choice.chosen,
+    posteriorStart: choice.posteriorStart,
+    selection: plan.settings.selection,
+    chosenParameters,
+    chosenObjectives,
+    posterior,
+    chosenResult,
+    settings: {
+      iterations: candidates.iterations,
+      trials: candidates.trials,
+      seed: plan.settings.seed,
+      populationSize: candidates.populationSize,
+      workers: timing.workers,
+    },
+    timing: { seconds: timing.seconds, candidatesPerSecond: count / timing.seconds },
+  };
+}
+
+/** Every stage of a plan, one after the other on one pool. */
+export async function runMediaMixSearch(
+  plan: MediaMixSearchPlan,
+  onProgress?: (progress: SearchProgress) => void,
+): Promise<MediaMixSearchResult> {
+  const started = performance.now();
+  const evaluator = await planEvaluator(plan);
+  // The search's last report, carried into the sampler's phase.
+  let lastSearch = null as SearchProgress | null;
+  try {
+    const candidates = await searchTrials(
+      plan,
+      evaluator,
+      undefined,
+      onProgress &&
+        ((progress) => {
+          lastSearch = progress;
+          onProgress(progress);
+        }),
+    );
+    const choice = chooseModel(plan, candidates);
+    let chains: PosteriorChain[] | null = null;
+    if (choice.posterior) {
+      const last = lastSearch;
+      chains = await runChains(plan, evaluator, choice.posterior.tasks, (step, steps) => {
+        if (onProgress && last) {
+          onProgress({ ...last, best: last.best.slice(), phase: 'posterior', step, steps });
+        }
+      });
+    }
+    return completeSearch(plan, candidates, choice, chains, {
+      seconds: (performance.now() - started) / 1000,
+      workers: evaluator.workers,
+    });
+  } finally {
+    await evaluator.close();
+  }
 }
 
 export async function searchMediaMix(
   input: CandidateContextInput,
   options: MediaMixSearchOptions = {},
 ): Promise<MediaMixSearchResult> {
-  const started = performance.now();
-  const context = createCandidateContext(input);
-  const objectivesContext: MediaMixObjectivesContext = { input, liftTests: options.liftTests };
-  // Fail on bad lift tests here, not inside a worker.
-  createMediaMixObjectives(objectivesContext);
-  const settings = resolveSearchSettings(options);
-  const { selection } = settings;
-  const evaluator = await createMediaMixEvaluator(objectivesContext, settings.workers);
-  const onProgress = options.onProgress;
-  // The search's last report, carried into the sampler's phase.
-  let lastSearch = null as SearchProgress | null;
-  try {
-    const result = await runNsga2(context.layout.lower, context.layout.upper, evaluator, {
-      iterations: settings.iterations,
-      trials: settings.trials,
-      seed: settings.seed,
-      populationSize: settings.populationSize,
-      onProgress:
-        onProgress &&
-        ((progress) => {
-          lastSearch = progress;
-          onProgress(progress);
-        }),
-    });
-    const d = context.layout.size;
-    const m = result.objectiveCount;
-    const count = result.genomes.length / d;
-    let chosen: number;
-    let posteriorStart: number | null = null;
-    let chosenParameters: Float64Array;
-    let posterior: PosteriorSummary | null = null;
-    if (selection === 'posterior') {
-      const starts = bestFitting(result.objectives, m, count, 16);
-      if (starts.length === 0) throw new RangeError('no candidate could be fitted');
-      posteriorStart = starts[0];
-      chosen = posteriorStart;
-      const posteriorSettings = resolvePosteriorSettings({
-        ...options.posterior,
-        seed: options.posterior?.seed ?? settings.seed,
-        steps: options.posterior?.steps ?? defaultPosteriorSteps(count, options.posterior?.chains),
-      });
-      const last = lastSearch;
-      posterior = await runPosteriorChains(
-        evaluator,
-        context,
-        starts.map((i) => result.genomes.slice(i * d, i * d + d)),
-        posteriorSettings,
-        (step, steps) => {
-          if (onProgress && last) {
-            onProgress({ ...last, best: last.best.slice(), phase: 'posterior', step, steps });
-          }
-        },
-      );
-      chosenParameters = posterior.mean;
-    } else {
-      chosen = chooseOnFront(result.objectives, m, result.paretoFront, selection);
-      chosenParameters = result.genomes.slice(chosen * d, chosen * d + d);
-    }
-    let chosenObjectives: number[];
-    if (selection === 'posterior') {
-      // Score the posterior mean itself (without lift tests: NRMSE and DECOMP.RSSD).
-      const scored = new Float64Array(m);
-      createMediaMixObjectives(objectivesContext).evaluateInto(chosenParameters, 1, scored);
-      chosenObjectives = Array.from(scored);
-    } else {
-      chosenObjectives = Array.from(result.objectives.subarray(chosen * m, chosen * m + m));
-    }
-    const chosenResult = copyCandidateResult(
-      createCandidateEvaluator(context).evaluate(chosenParameters),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      layout: context.layout,
-      objectiveNames: OBJECTIVE_NAMES.slice(0, result.objectiveCount),
-      parameters: result.genomes,
-      objectives: result.objectives,
-      trial: result.trial,
-      count,
-      paretoFront: result.paretoFront,
-      chosen,
-      posteriorStart,
-      selection,
-      chosenParameters,
-      chosenObjectives,
-      posterior,
-      chosenResult,
-      settings: {
-        iterations: result.settings.iterations,
-        trials: result.settings.trials,
-        seed: result.settings.seed,
-        populationSize: result.settings.populationSize,
-        workers: evaluator.workers,
-      },
-      timing: { seconds, candidatesPerSecond: count / seconds },
-    };
-  } finally {
-    await evaluator.close();
-  }
+  return runMediaMixSearch(planMediaMixSearch(input, options), options.onProgress);
 }

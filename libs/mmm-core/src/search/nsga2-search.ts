@@ -54,7 +54,7 @@ export interface SearchProgress {
   /** Candidates evaluated so far in this trial (Robyn's iteration counter). */
   iteration: number;
   iterations: number;
-  /** Candidates evaluated so far over all trials. */
+  /** Candidates evaluated so far over the trials run (all, or the trial range). */
   evaluated: number;
   total: number;
   /** Best value of each objective seen so far in this trial (separately per objective). */
@@ -69,7 +69,20 @@ export interface Nsga2Options extends Partial<VariationSettings> {
   seed: number;
   /** Genomes per generation; default clamp(round(iterations / 20), 10, 100). */
   populationSize?: number;
+  /**
+   * Run only trials [from, to) of the `trials`: each trial has its own random stream, so the
+   * candidates of a range are exactly those the whole search makes for those trials, and
+   * ranges run apart (on other machines) concatenate into the whole search's arrays.
+   * Default: every trial.
+   */
+  trialRange?: TrialRange;
   onProgress?: (progress: SearchProgress) => void;
+}
+
+/** Trials [from, to) of a search. */
+export interface TrialRange {
+  from: number;
+  to: number;
 }
 
 export interface Nsga2Settings extends VariationSettings {
@@ -82,9 +95,14 @@ export interface Nsga2Settings extends VariationSettings {
 
 export interface Nsga2Result {
   settings: Nsga2Settings;
+  /** The trials run (every trial unless options.trialRange was given). */
+  trialRange: TrialRange;
   dimension: number;
   objectiveCount: number;
-  /** count x dimension, candidate i of trial t at i = t * iterations + evaluation order. */
+  /**
+   * count x dimension, candidate of trial t at (t - trialRange.from) * iterations +
+   * evaluation order.
+   */
   genomes: Float64Array;
   /** count x objectiveCount. */
   objectives: Float64Array;
@@ -92,7 +110,7 @@ export interface Nsga2Result {
   trial: Int32Array;
   /** Generation (0 = initial sample) of each candidate. */
   generation: Int32Array;
-  /** Indices of the non-dominated candidates over all trials, ascending. */
+  /** Indices of the non-dominated candidates over the trials run, ascending. */
   paretoFront: number[];
   /** The knee of the front: closest to the utopia point on min-max normalised objectives. */
   chosen: number;
@@ -147,7 +165,18 @@ export async function runNsga2(
     if (!(lower[j] <= upper[j])) throw new RangeError(`gene ${j}: lower bound above upper bound`);
   }
   const settings = resolveNsga2Settings(options, d);
-  const { iterations, trials, populationSize: n } = settings;
+  const { iterations, populationSize: n } = settings;
+  const range = options.trialRange ?? { from: 0, to: settings.trials };
+  if (!(Number.isInteger(range.from) && range.from >= 0 && range.to <= settings.trials)) {
+    throw new RangeError(
+      `trials [${range.from}, ${range.to}) are not within 0..${settings.trials}`,
+    );
+  }
+  if (!(Number.isInteger(range.to) && range.to > range.from)) {
+    throw new RangeError(`trial range [${range.from}, ${range.to}) is empty`);
+  }
+  // Local trial k is the search's trial range.from + k.
+  const trials = range.to - range.from;
   const total = iterations * trials;
   const genomes = new Float64Array(total * d);
   const objectives = new Float64Array(total * m);
@@ -157,7 +186,7 @@ export async function runNsga2(
   const states: TrialState[] = [];
   for (let t = 0; t < trials; t++) {
     states.push({
-      random: new SeededRandom(settings.seed, t),
+      random: new SeededRandom(settings.seed, range.from + t),
       population: [],
       rank: new Map(),
       crowding: new Map(),
@@ -179,7 +208,7 @@ export async function runNsga2(
       }
     }
     for (let i = 0; i < n; i++) {
-      trialOf[base + i] = t;
+      trialOf[base + i] = range.from + t;
       batch.push(base + i);
       s.population.push(base + i);
     }
@@ -199,7 +228,7 @@ export async function runNsga2(
   };
   const report = (s: TrialState, t: number, indices: number[]): void => {
     for (const i of indices) {
-      if (trialOf[i] !== t) continue;
+      if (trialOf[i] !== range.from + t) continue;
       s.evaluated++;
       for (let k = 0; k < m; k++) {
         const v = objectives[i * m + k];
@@ -208,8 +237,8 @@ export async function runNsga2(
     }
     options.onProgress?.({
       phase: 'search',
-      trial: t,
-      trials,
+      trial: range.from + t,
+      trials: settings.trials,
       iteration: s.evaluated,
       iterations,
       evaluated: evaluatedTotal,
@@ -251,7 +280,7 @@ export async function runNsga2(
         if (c + 1 < offspringCount) genomes.set(child2, (start + c + 1) * d);
       }
       for (let c = 0; c < offspringCount; c++) {
-        trialOf[start + c] = t;
+        trialOf[start + c] = range.from + t;
         generationOf[start + c] = gen;
         batch.push(start + c);
       }
@@ -271,6 +300,7 @@ export async function runNsga2(
   const paretoFront = paretoFrontIndices(objectives, m, total);
   return {
     settings,
+    trialRange: { from: range.from, to: range.to },
     dimension: d,
     objectiveCount: m,
     genomes,

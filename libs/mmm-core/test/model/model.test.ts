@@ -28,7 +28,7 @@ describe('serialized model', () => {
 
   it('round-trips through JSON with its schema version', () => {
     const parsed = parseModel(json);
-    expect(parsed.schemaVersion).toBe(2);
+    expect(parsed.schemaVersion).toBe(3);
     expect(parsed).toEqual(JSON.parse(json));
     expect(parsed.periods.dates?.[1]).toBe('2022-01-10');
   });
@@ -76,7 +76,7 @@ describe('serialized model', () => {
   }
 
   it.each([
-    [(m: Loose) => (m.schemaVersion = 1), 'invalid model: schemaVersion: expected 2, got 1'],
+    [(m: Loose) => (m.schemaVersion = 1), 'invalid model: schemaVersion: expected 2 or 3, got 1'],
     [
       (m: Loose) => (m.channels[1].saturation.alpha = 'x'),
       'invalid model: channels[1].saturation.alpha: expected a finite number, got "x"',
@@ -108,6 +108,61 @@ describe('serialized model', () => {
     ],
   ])('rejects a malformed model with a message naming the field (%#)', (edit, message) => {
     expect(() => parseModel(broken(edit))).toThrow(message);
+  });
+
+  it('reads a schema 2 model, its untyped provenance typed on the way in', () => {
+    const v2 = JSON.parse(json) as Loose;
+    v2.schemaVersion = 2;
+    v2.provenance = {
+      algorithm: 'NSGA-II (Deb et al. 2002)',
+      iterations: 100,
+      trials: 2,
+      seed: 7,
+      populationSize: 10,
+      workers: 2,
+      candidates: 200,
+      paretoFrontSize: 9,
+      selection: 'knee',
+      objectives: { nrmse: 0.05, decompRssd: 0.1 },
+      hyperparameters: { tv_thetas: 0.3, lambda: 0.5 },
+    };
+    const parsed = parseModel(JSON.stringify(v2));
+    expect(parsed.schemaVersion).toBe(3);
+    expect(parsed.provenance).toEqual({
+      engine: { name: '@mmm/core', version: 'unknown (schema 2)' },
+      seed: 7,
+      search: {
+        algorithm: 'NSGA-II (Deb et al. 2002)',
+        iterations: 100,
+        trials: 2,
+        populationSize: 10,
+        candidates: 200,
+        paretoFrontSize: 9,
+        selection: 'knee',
+        objectives: { nrmse: 0.05, decompRssd: 0.1 },
+        hyperparameters: { tv_thetas: 0.3, lambda: 0.5 },
+      },
+    });
+    expect(predict(parsed)).toEqual(predict(parseModel(json)));
+  });
+
+  it('keeps the bootstrap intervals in the model and checks them on the way in', () => {
+    const withIntervals = buildFittedModel(
+      { ...input, window: { start: 0, end: rows - 8 } },
+      truth,
+      { kpiName: 'revenue', bootstrap: { samples: 20, seed: 3 } },
+    );
+    const parsed = parseModel(serializeModel(withIntervals.model));
+    const tv = parsed.uncertainty?.bootstrap?.channels.find((c) => c.name === 'tv');
+    const fromOutputs = withIntervals.intervals?.channels.find((c) => c.name === 'tv');
+    expect(parsed.uncertainty?.level).toBe(0.9);
+    expect(tv?.roas?.lower).toBe(fromOutputs?.roas?.lower);
+    expect(tv?.contribution?.upper).toBe(fromOutputs?.contribution.upper);
+    const edited = JSON.parse(serializeModel(withIntervals.model)) as Loose;
+    edited.uncertainty.bootstrap.channels[0].name = 'radio';
+    expect(() => parseModel(JSON.stringify(edited))).toThrow(
+      "invalid model: uncertainty.bootstrap.channels[0].name: no channel named 'radio'",
+    );
   });
 
   it('rejects text that is not JSON', () => {

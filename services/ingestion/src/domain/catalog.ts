@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { RevisionConflictError, ValidationError, type KvIndex, type Logger } from '@mmm/platform';
+import {
+  DATASET_KINDS,
+  RevisionConflictError,
+  ValidationError,
+  type DatasetDescriptor,
+  type KvIndex,
+  type Logger,
+  type StoredTable,
+} from '@mmm/platform';
 import { contentHash, datasetId } from './identity';
 import { prepareDataset, type PreparedDataset } from './prepare';
-import type { CanonicalTable, IngestOptions, Issue, SourceFormat } from './types';
+import type { IngestOptions, Issue, SourceFormat } from './types';
 
-/** KV kind and object kinds of this service (`<workspace>.<kind>.<id>` keys). */
-export const KINDS = { dataset: 'dataset', raw: 'dataset-raw', table: 'dataset-table' } as const;
+/** KV kind and object kinds of this service (`<workspace>.<kind>.<id>` keys): the contract's. */
+export const KINDS = DATASET_KINDS;
 
 /** The JSON documents of one KV bucket, seen from one workspace (platform's ScopedKv fits). */
 export interface MetadataStore {
@@ -37,8 +45,11 @@ export interface RequestScope {
   requestId?: string;
 }
 
-/** The metadata of a dataset as kept in KV; the commit point of an ingestion. */
-export interface DatasetRecord extends Omit<PreparedDataset, 'table'> {
+/**
+ * The metadata of a dataset as kept in KV; the commit point of an ingestion. Other services
+ * read its DatasetDescriptor part (the platform's dataset contract).
+ */
+export interface DatasetRecord extends Omit<PreparedDataset, 'table'>, DatasetDescriptor {
   schemaVersion: 1;
   id: string;
   workspaceId: string;
@@ -59,11 +70,7 @@ export interface DatasetRecord extends Omit<PreparedDataset, 'table'> {
   pendingEvent: 'ingested' | 'deleted' | null;
 }
 
-/** The normalized table as stored (JSON) in the object store: a contract with readers. */
-export interface StoredTable extends CanonicalTable {
-  schemaVersion: 1;
-  datasetId: string;
-}
+export type { StoredTable };
 
 /** How the catalog announces changes; src/events.ts publishes them on NATS. */
 export interface DatasetAnnouncer {

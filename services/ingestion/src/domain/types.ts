@@ -1,13 +1,20 @@
-/** What the KPI column measures; conversions turn ROAS into CPA downstream. */
-export type KpiType = 'REVENUE' | 'CONVERSIONS';
+import type {
+  CanonicalTable,
+  DatasetChannel,
+  DatasetColumnRole,
+  DatasetFrequency,
+  DatasetKpiType,
+  TableColumn,
+} from '@mmm/platform';
 
-/** How often the rows of a dataset are observed. */
-export type Frequency = 'DAILY' | 'WEEKLY';
+// The table and the names of roles, KPI types and frequencies are the platform's dataset
+// contract (other services read the stored table through it).
+export type { CanonicalTable, TableColumn };
+export type KpiType = DatasetKpiType;
+export type Frequency = DatasetFrequency;
+export type ColumnRole = DatasetColumnRole;
 
 export type SourceFormat = 'CSV' | 'JSON';
-
-/** The part a column plays in the model. */
-export type ColumnRole = 'DATE' | 'KPI' | 'PAID_SPEND' | 'PAID_EXPOSURE' | 'ORGANIC' | 'CONTROL';
 
 /** One paid channel: its spend column and, optionally, an exposure column (e.g. impressions). */
 export interface PaidMediaRole {
@@ -51,11 +58,7 @@ export interface Issue {
 }
 
 /** Channel of a dataset, as the model will see it. */
-export interface Channel {
-  name: string;
-  spendColumn: string;
-  exposureColumn: string | null;
-}
+export type Channel = DatasetChannel;
 
 export interface ColumnSummary {
   count: number;
@@ -69,22 +72,6 @@ export interface ColumnSummary {
   zeroShare: number;
   /** Cells that were empty in the file (read as 0 with missingMediaAsZero). */
   missingCount: number;
-}
-
-export interface TableColumn {
-  name: string;
-  role: Exclude<ColumnRole, 'DATE'>;
-  /** The paid or organic channel this column belongs to. */
-  channel: string | null;
-  values: number[];
-}
-
-/** The normalized table: one row per period, sorted by date, numbers only. */
-export interface CanonicalTable {
-  frequency: Frequency;
-  /** ISO dates (YYYY-MM-DD); for aggregated weeks, the week's first day. */
-  dates: string[];
-  columns: TableColumn[];
 }
 
 export interface ColumnDescription {
