@@ -185,3 +185,47 @@ export function errorLoggingPlugin(
     },
   };
 }
+
+/**
+ * Why a job or message failed, as it crosses NATS (training.failed, dead letters and their
+ * mmm-error-code header): one registry, with what each code means. Consumers and dashboards
+ * count and route by code; the reason beside it is for people.
+ */
+export const FAILURE_CODES = {
+  INVALID_REQUEST:
+    'The job asks for something the data cannot give (an unknown channel, impossible bounds, a holdout too long).',
+  DATASET_NOT_FOUND: 'The dataset the job names does not exist, or was deleted, in its workspace.',
+  DATASET_UNREADABLE: 'The stored dataset does not follow the dataset contract.',
+  FIT_FAILED: 'The engine could not fit a model on the data with these settings.',
+  TASK_FAILED: 'A part of a split search failed on every attempt.',
+  TIMEOUT: 'The job did not finish within its time limit.',
+  CANCELLED: 'Someone cancelled the job.',
+  UNDECODABLE: 'The message body is not the protobuf message its subject carries.',
+  HANDLER_FAILED: 'The handler failed on every attempt with an unexpected error; see the reason.',
+} as const;
+export type FailureCode = keyof typeof FAILURE_CODES;
+
+export function isFailureCode(value: unknown): value is FailureCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(FAILURE_CODES, value);
+}
+
+/**
+ * A failure that retrying cannot fix (the dataset is gone, the request is impossible): a
+ * consumer parks the message on the dead-letter subject at once, with the code.
+ */
+export class PermanentFailure extends Error {
+  override readonly name = 'PermanentFailure';
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The failure code an error carries, or HANDLER_FAILED for an unexpected one. */
+export function failureCodeOf(error: unknown): FailureCode {
+  const code = (error as { code?: unknown } | null)?.code;
+  return isFailureCode(code) ? code : 'HANDLER_FAILED';
+}

@@ -4,6 +4,8 @@ import {
   DatasetIngestedSchema,
   EVENTS,
   Frequency,
+  HEADERS,
+  PermanentFailure,
   KV_BUCKETS,
   OBJECT_STORE,
   STREAMS,
@@ -217,6 +219,7 @@ describe('publishEvent and subscribeEvents', () => {
     for await (const m of dlq) {
       const letter = decodeDeadLetter(m.data);
       expect(letter.reason).toBe('renderer crashed');
+      expect(letter.code).toBe('HANDLER_FAILED');
       expect(letter.attempts).toBe(3);
       expect(letter.subject).toBe('mmm.v1.report.generated');
       expect(letter.workspaceId).toBe('ws1');
@@ -234,6 +237,60 @@ describe('publishEvent and subscribeEvents', () => {
     expect(stored.state.messages).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps messages delivered ahead alive while a slow handler works, so none comes twice', async () => {
+    const handled: Array<{ id: string; delivery: number }> = [];
+    const sub = await subscribeEvents(
+      provisioned.js,
+      'training.completed',
+      async (d) => {
+        handled.push({ id: d.message.jobId, delivery: d.deliveryCount });
+        // Longer than the ack wait: the three behind it wait past theirs.
+        if (d.message.jobId === 'a0') await new Promise((r) => setTimeout(r, 2500));
+      },
+      // The handler's own message is kept alive as jobs are; the test is about the others.
+      { ackWaitMs: 1000, maxInFlight: 4, keepAliveMs: 300 },
+    );
+    for (let i = 0; i < 4; i++) {
+      await publishEvent(provisioned.js, 'training.completed', {
+        workspaceId: 'ws-slow',
+        jobId: `a${i}`,
+      });
+    }
+    await waitFor(() => (handled.length >= 4 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    await sub.stop();
+    expect(handled).toEqual(['a0', 'a1', 'a2', 'a3'].map((id) => ({ id, delivery: 1 })));
+  });
+
+  it('parks a permanent failure at once with its code in the dead letter and its header', async () => {
+    let attempts = 0;
+    const parked: string[] = [];
+    const sub = await subscribeEvents(
+      provisioned.js,
+      'optimization.completed',
+      async () => {
+        attempts++;
+        throw new PermanentFailure('DATASET_NOT_FOUND', 'dataset ds_x is gone');
+      },
+      { maxDeliver: 5, onDeadLetter: (info) => void parked.push(info.code) },
+    );
+    const dlq = nc.subscribe('mmm.v1.dlq.optimization.completed', { max: 1 });
+    await publishEvent(provisioned.js, 'optimization.completed', {
+      workspaceId: 'ws1',
+      scenarioId: 's1',
+    });
+    for await (const m of dlq) {
+      expect(m.headers?.get(HEADERS.errorCode)).toBe('DATASET_NOT_FOUND');
+      const letter = decodeDeadLetter(m.data);
+      expect(letter.code).toBe('DATASET_NOT_FOUND');
+      expect(letter.reason).toBe('dataset ds_x is gone');
+      expect(letter.attempts).toBe(1);
+    }
+    await sub.stop();
+    expect(attempts).toBe(1);
+    expect(parked).toEqual(['DATASET_NOT_FOUND']);
+  });
+
   it('parks a message whose body cannot be decoded without calling the handler', async () => {
     const calls: unknown[] = [];
     const sub = await subscribeEvents(provisioned.js, 'model.trained', async (d) => {
@@ -246,6 +303,7 @@ describe('publishEvent and subscribeEvents', () => {
     });
     for await (const m of dlq) {
       expect(decodeDeadLetter(m.data).reason).toMatch(/^undecodable body/);
+      expect(decodeDeadLetter(m.data).code).toBe('UNDECODABLE');
     }
     expect(calls).toHaveLength(0);
     await sub.stop();
@@ -316,6 +374,38 @@ describe('long jobs and shutdown', () => {
     expect((await provisioned.jsm.streams.info(STREAMS.jobs)).state.messages).toBe(0);
   });
 
+  it('takes a job only when free: a busy worker leaves the next job to an idle one', async () => {
+    const taken: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const busy = await consumeJobs(
+      provisioned.js,
+      'training',
+      async (d) => {
+        taken.push(`busy:${d.message.jobId}`);
+        await held;
+      },
+      { durable: 'free_slot_worker' },
+    );
+    await publishJob(provisioned.js, 'training', { workspaceId: 'w', jobId: 'first' });
+    await waitFor(() => (taken.length ? true : undefined));
+    await publishJob(provisioned.js, 'training', { workspaceId: 'w', jobId: 'second' });
+    await sleep(300);
+    const idle = await consumeJobs(
+      provisioned.js,
+      'training',
+      async (d) => {
+        taken.push(`idle:${d.message.jobId}`);
+      },
+      { durable: 'free_slot_worker' },
+    );
+    await waitFor(() => (taken.length === 2 ? true : undefined));
+    expect(taken).toEqual(['busy:first', 'idle:second']);
+    release();
+    await Promise.all([busy.stop(), idle.stop()]);
+    await provisioned.jsm.consumers.delete(STREAMS.jobs, 'free_slot_worker');
+  });
+
   it('tells the worker when a job is parked, with the decoded job and the reason', async () => {
     const parked: Array<{ jobId: string; reason: string; attempts: number }> = [];
     const worker = await consumeJobs(
@@ -330,6 +420,7 @@ describe('long jobs and shutdown', () => {
         retryDelayMs: () => 20,
         onDeadLetter: (info) => {
           parked.push({ jobId: info.message.jobId, reason: info.reason, attempts: info.attempts });
+          expect(info.code).toBe('HANDLER_FAILED');
         },
       },
     );

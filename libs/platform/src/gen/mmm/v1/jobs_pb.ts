@@ -2,8 +2,8 @@
 // @generated from file mmm/v1/jobs.proto (package mmm.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mmm/v1/jobs.proto.
  */
 export const file_mmm_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("ChFtbW0vdjEvam9icy5wcm90bxIGbW1tLnYxIsUBCgpEZWFkTGV0dGVyEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJEg4KBnJlYXNvbhgKIAEoCRIQCghhdHRlbXB0cxgLIAEoDRIPCgdwYXlsb2FkGAwgASgMEhIKCm1lc3NhZ2VfaWQYDSABKAlKBAgFEApiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChFtbW0vdjEvam9icy5wcm90bxIGbW1tLnYxItMBCgpEZWFkTGV0dGVyEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIPCgdzdWJqZWN0GAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJEg4KBnJlYXNvbhgKIAEoCRIQCghhdHRlbXB0cxgLIAEoDRIPCgdwYXlsb2FkGAwgASgMEhIKCm1lc3NhZ2VfaWQYDSABKAkSDAoEY29kZRgOIAEoCUoECAUQCiLSAQoMVHJhaW5pbmdUYXNrEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSDwoHdGFza19pZBgKIAEoCRImCgRraW5kGAsgASgOMhgubW1tLnYxLlRyYWluaW5nVGFza0tpbmQSDAoEZnJvbRgMIAEoDRIKCgJ0bxgNIAEoDUoECAUQCiqvAQoQVHJhaW5pbmdUYXNrS2luZBIiCh5UUkFJTklOR19UQVNLX0tJTkRfVU5TUEVDSUZJRUQQABIaChZUUkFJTklOR19UQVNLX0tJTkRfRklUEAESHQoZVFJBSU5JTkdfVEFTS19LSU5EX1RSSUFMUxACEh0KGVRSQUlOSU5HX1RBU0tfS0lORF9DSEFJTlMQAxIdChlUUkFJTklOR19UQVNLX0tJTkRfRklOSVNIEARiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A job that failed too often, parked on mmm.v1.dlq.<job> with its reason.
@@ -65,6 +65,14 @@ export type DeadLetter = Message<"mmm.v1.DeadLetter"> & {
    * @generated from field: string message_id = 13;
    */
   messageId: string;
+
+  /**
+   * Machine-readable cause, from the platform's failure code registry
+   * (libs/platform FAILURE_CODES); also in the mmm-error-code header.
+   *
+   * @generated from field: string code = 14;
+   */
+  code: string;
 };
 
 /**
@@ -73,4 +81,107 @@ export type DeadLetter = Message<"mmm.v1.DeadLetter"> & {
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
   messageDesc(file_mmm_v1_jobs, 0);
+
+/**
+ * A part of a training job, on the work-queue subject
+ * mmm.v1.jobs.training-task: any worker replica takes it, so that one large
+ * search spreads over several machines. Its result goes to the object store;
+ * the job's coordinator gathers the results.
+ *
+ * @generated from message mmm.v1.TrainingTask
+ */
+export type TrainingTask = Message<"mmm.v1.TrainingTask"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * @generated from field: string job_id = 2;
+   */
+  jobId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string task_id = 10;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: mmm.v1.TrainingTaskKind kind = 11;
+   */
+  kind: TrainingTaskKind;
+
+  /**
+   * @generated from field: uint32 from = 12;
+   */
+  from: number;
+
+  /**
+   * @generated from field: uint32 to = 13;
+   */
+  to: number;
+};
+
+/**
+ * Describes the message mmm.v1.TrainingTask.
+ * Use `create(TrainingTaskSchema)` to create a new message.
+ */
+export const TrainingTaskSchema: GenMessage<TrainingTask> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_jobs, 1);
+
+/**
+ * What a part of a training job computes.
+ *
+ * @generated from enum mmm.v1.TrainingTaskKind
+ */
+export enum TrainingTaskKind {
+  /**
+   * @generated from enum value: TRAINING_TASK_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The whole fit, in one task.
+   *
+   * @generated from enum value: TRAINING_TASK_KIND_FIT = 1;
+   */
+  FIT = 1,
+
+  /**
+   * NSGA-II trials [from, to) of the search.
+   *
+   * @generated from enum value: TRAINING_TASK_KIND_TRIALS = 2;
+   */
+  TRIALS = 2,
+
+  /**
+   * Posterior chains [from, to), once every trial is done.
+   *
+   * @generated from enum value: TRAINING_TASK_KIND_CHAINS = 3;
+   */
+  CHAINS = 3,
+
+  /**
+   * The model from every trial and chain.
+   *
+   * @generated from enum value: TRAINING_TASK_KIND_FINISH = 4;
+   */
+  FINISH = 4,
+}
+
+/**
+ * Describes the enum mmm.v1.TrainingTaskKind.
+ */
+export const TrainingTaskKindSchema: GenEnum<TrainingTaskKind> = /*@__PURE__*/
+  enumDesc(file_mmm_v1_jobs, 0);
 

@@ -2,8 +2,8 @@
 // @generated from file mmm/v1/training.proto (package mmm.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,10 +12,241 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mmm/v1/training.proto.
  */
 export const file_mmm_v1_training: GenFile = /*@__PURE__*/
-  fileDesc("ChVtbW0vdjEvdHJhaW5pbmcucHJvdG8SBm1tbS52MSKtAQoRVHJhaW5pbmdSZXF1ZXN0ZWQSFAoMd29ya3NwYWNlX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgEIAEoCRISCgpkYXRhc2V0X2lkGAogASgJEhMKC2NvbmZpZ19qc29uGAsgASgJSgQIBRAKIoECChBUcmFpbmluZ1Byb2dyZXNzEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIZnJhY3Rpb24YCiABKAESEQoJaXRlcmF0aW9uGAsgASgNEhgKEHRvdGFsX2l0ZXJhdGlvbnMYDCABKA0SEgoKYmVzdF9ucm1zZRgNIAEoARIYChBiZXN0X2RlY29tcF9yc3NkGA4gASgBEg8KB21lc3NhZ2UYDyABKAlKBAgFEAoixAEKEVRyYWluaW5nQ29tcGxldGVkEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIbW9kZWxfaWQYCiABKAkSEgoKZGF0YXNldF9pZBgLIAEoCRIYChBkdXJhdGlvbl9zZWNvbmRzGAwgASgBSgQIBRAKIuEBCg5UcmFpbmluZ0ZhaWxlZBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJEhIKCmRhdGFzZXRfaWQYCiABKAkSDgoGcmVhc29uGAsgASgJEhAKCGF0dGVtcHRzGAwgASgNEhUKDWRlYWRfbGV0dGVyZWQYDSABKAgSEQoJY2FuY2VsbGVkGA4gASgISgQIBRAKYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChVtbW0vdjEvdHJhaW5pbmcucHJvdG8SBm1tbS52MSJXChNIeXBlcnBhcmFtZXRlckJvdW5kEg8KB2NoYW5uZWwYASABKAkSEQoJcGFyYW1ldGVyGAIgASgJEg0KBWxvd2VyGAMgASgBEg0KBXVwcGVyGAQgASgBIk8KCExpZnRUZXN0Eg8KB2NoYW5uZWwYASABKAkSEgoKc3RhcnRfZGF0ZRgCIAEoCRIQCghlbmRfZGF0ZRgDIAEoCRIMCgRsaWZ0GAQgASgBIicKCUV2ZW50RGF0ZRIMCgRkYXRlGAEgASgJEgwKBG5hbWUYAiABKAkiRQoLQ29udHJvbFNpZ24SDwoHY29udHJvbBgBIAEoCRIlCgRzaWduGAIgASgOMhcubW1tLnYxLkNvZWZmaWNpZW50U2lnbiKABQoOVHJhaW5pbmdDb25maWcSEAoIY2hhbm5lbHMYASADKAkSJAoHYWRzdG9jaxgCIAEoDjITLm1tbS52MS5BZHN0b2NrVHlwZRIqCgpzYXR1cmF0aW9uGAMgASgOMhYubW1tLnYxLlNhdHVyYXRpb25UeXBlEisKBmJvdW5kcxgEIAMoCzIbLm1tbS52MS5IeXBlcnBhcmFtZXRlckJvdW5kEhcKCml0ZXJhdGlvbnMYBSABKA1IAIgBARITCgZ0cmlhbHMYBiABKA1IAYgBARIcCg9ob2xkb3V0X3BlcmlvZHMYByABKA1IAogBARIkCgpsaWZ0X3Rlc3RzGAggAygLMhAubW1tLnYxLkxpZnRUZXN0EikKCXNlbGVjdGlvbhgJIAEoDjIWLm1tbS52MS5Nb2RlbFNlbGVjdGlvbhIRCgRzZWVkGAogASgNSAOIAQESHgoRYm9vdHN0cmFwX3NhbXBsZXMYCyABKA1IBIgBARIaCg1mb3VyaWVyX29yZGVyGAwgASgNSAWIAQESGQoMd2Vla2x5X29yZGVyGA0gASgNSAaIAQESKgoNY29udHJvbF9zaWducxgOIAMoCzITLm1tbS52MS5Db250cm9sU2lnbhIhCgZldmVudHMYDyADKAsyES5tbW0udjEuRXZlbnREYXRlEhcKD2tlZXBfY2FuZGlkYXRlcxgQIAEoCEINCgtfaXRlcmF0aW9uc0IJCgdfdHJpYWxzQhIKEF9ob2xkb3V0X3BlcmlvZHNCBwoFX3NlZWRCFAoSX2Jvb3RzdHJhcF9zYW1wbGVzQhAKDl9mb3VyaWVyX29yZGVyQg8KDV93ZWVrbHlfb3JkZXIi0wEKEVRyYWluaW5nUmVxdWVzdGVkEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEgoKZGF0YXNldF9pZBgKIAEoCRImCgZjb25maWcYDCABKAsyFi5tbW0udjEuVHJhaW5pbmdDb25maWdKBAgFEApKBAgLEAxSC2NvbmZpZ19qc29uIoECChBUcmFpbmluZ1Byb2dyZXNzEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIZnJhY3Rpb24YCiABKAESEQoJaXRlcmF0aW9uGAsgASgNEhgKEHRvdGFsX2l0ZXJhdGlvbnMYDCABKA0SEgoKYmVzdF9ucm1zZRgNIAEoARIYChBiZXN0X2RlY29tcF9yc3NkGA4gASgBEg8KB21lc3NhZ2UYDyABKAlKBAgFEAoixAEKEVRyYWluaW5nQ29tcGxldGVkEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIbW9kZWxfaWQYCiABKAkSEgoKZGF0YXNldF9pZBgLIAEoCRIYChBkdXJhdGlvbl9zZWNvbmRzGAwgASgBSgQIBRAKIu8BCg5UcmFpbmluZ0ZhaWxlZBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJEhIKCmRhdGFzZXRfaWQYCiABKAkSDgoGcmVhc29uGAsgASgJEhAKCGF0dGVtcHRzGAwgASgNEhUKDWRlYWRfbGV0dGVyZWQYDSABKAgSEQoJY2FuY2VsbGVkGA4gASgIEgwKBGNvZGUYDyABKAlKBAgFEAoqgwEKC0Fkc3RvY2tUeXBlEhwKGEFEU1RPQ0tfVFlQRV9VTlNQRUNJRklFRBAAEhoKFkFEU1RPQ0tfVFlQRV9HRU9NRVRSSUMQARIcChhBRFNUT0NLX1RZUEVfV0VJQlVMTF9DREYQAhIcChhBRFNUT0NLX1RZUEVfV0VJQlVMTF9QREYQAyppCg5TYXR1cmF0aW9uVHlwZRIfChtTQVRVUkFUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIYChRTQVRVUkFUSU9OX1RZUEVfSElMTBABEhwKGFNBVFVSQVRJT05fVFlQRV9MT0dJU1RJQxACKogBCg5Nb2RlbFNlbGVjdGlvbhIfChtNT0RFTF9TRUxFQ1RJT05fVU5TUEVDSUZJRUQQABIdChlNT0RFTF9TRUxFQ1RJT05fUE9TVEVSSU9SEAESHAoYTU9ERUxfU0VMRUNUSU9OX0JFU1RfRklUEAISGAoUTU9ERUxfU0VMRUNUSU9OX0tORUUQAypxCg9Db2VmZmljaWVudFNpZ24SIAocQ09FRkZJQ0lFTlRfU0lHTl9VTlNQRUNJRklFRBAAEh0KGUNPRUZGSUNJRU5UX1NJR05fUE9TSVRJVkUQARIdChlDT0VGRklDSUVOVF9TSUdOX05FR0FUSVZFEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
- * Published on mmm.v1.training.requested, and carried as the job body on the
+ * A search range for one hyperparameter.
+ *
+ * @generated from message mmm.v1.HyperparameterBound
+ */
+export type HyperparameterBound = Message<"mmm.v1.HyperparameterBound"> & {
+  /**
+   * A paid or organic channel; empty for every channel.
+   *
+   * @generated from field: string channel = 1;
+   */
+  channel: string;
+
+  /**
+   * theta, shape, scale, alpha, gamma or lam.
+   *
+   * @generated from field: string parameter = 2;
+   */
+  parameter: string;
+
+  /**
+   * @generated from field: double lower = 3;
+   */
+  lower: number;
+
+  /**
+   * @generated from field: double upper = 4;
+   */
+  upper: number;
+};
+
+/**
+ * Describes the message mmm.v1.HyperparameterBound.
+ * Use `create(HyperparameterBoundSchema)` to create a new message.
+ */
+export const HyperparameterBoundSchema: GenMessage<HyperparameterBound> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_training, 0);
+
+/**
+ * A lift (incrementality) test: the measured incremental KPI of a channel
+ * over the periods whose dates lie in [start_date, end_date].
+ *
+ * @generated from message mmm.v1.LiftTest
+ */
+export type LiftTest = Message<"mmm.v1.LiftTest"> & {
+  /**
+   * @generated from field: string channel = 1;
+   */
+  channel: string;
+
+  /**
+   * YYYY-MM-DD, inclusive.
+   *
+   * @generated from field: string start_date = 2;
+   */
+  startDate: string;
+
+  /**
+   * @generated from field: string end_date = 3;
+   */
+  endDate: string;
+
+  /**
+   * @generated from field: double lift = 4;
+   */
+  lift: number;
+};
+
+/**
+ * Describes the message mmm.v1.LiftTest.
+ * Use `create(LiftTestSchema)` to create a new message.
+ */
+export const LiftTestSchema: GenMessage<LiftTest> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_training, 1);
+
+/**
+ * A dated event or holiday; each name becomes a dummy column.
+ *
+ * @generated from message mmm.v1.EventDate
+ */
+export type EventDate = Message<"mmm.v1.EventDate"> & {
+  /**
+   * YYYY-MM-DD.
+   *
+   * @generated from field: string date = 1;
+   */
+  date: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message mmm.v1.EventDate.
+ * Use `create(EventDateSchema)` to create a new message.
+ */
+export const EventDateSchema: GenMessage<EventDate> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_training, 2);
+
+/**
+ * @generated from message mmm.v1.ControlSign
+ */
+export type ControlSign = Message<"mmm.v1.ControlSign"> & {
+  /**
+   * @generated from field: string control = 1;
+   */
+  control: string;
+
+  /**
+   * @generated from field: mmm.v1.CoefficientSign sign = 2;
+   */
+  sign: CoefficientSign;
+};
+
+/**
+ * Describes the message mmm.v1.ControlSign.
+ * Use `create(ControlSignSchema)` to create a new message.
+ */
+export const ControlSignSchema: GenMessage<ControlSign> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_training, 3);
+
+/**
+ * How to train a model on a dataset. Every field is optional: an absent one
+ * takes the default of `mmm fit` (iterations 2000, trials 5, seed 1,
+ * geometric adstock, Hill saturation, no holdout, no bootstrap), so the same
+ * data, settings and seed give the same model through the service as through
+ * the command line.
+ *
+ * @generated from message mmm.v1.TrainingConfig
+ */
+export type TrainingConfig = Message<"mmm.v1.TrainingConfig"> & {
+  /**
+   * Paid channels to model; empty: every paid channel of the dataset.
+   *
+   * @generated from field: repeated string channels = 1;
+   */
+  channels: string[];
+
+  /**
+   * @generated from field: mmm.v1.AdstockType adstock = 2;
+   */
+  adstock: AdstockType;
+
+  /**
+   * @generated from field: mmm.v1.SaturationType saturation = 3;
+   */
+  saturation: SaturationType;
+
+  /**
+   * @generated from field: repeated mmm.v1.HyperparameterBound bounds = 4;
+   */
+  bounds: HyperparameterBound[];
+
+  /**
+   * @generated from field: optional uint32 iterations = 5;
+   */
+  iterations?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 trials = 6;
+   */
+  trials?: number | undefined;
+
+  /**
+   * Last periods kept out of the fit.
+   *
+   * @generated from field: optional uint32 holdout_periods = 7;
+   */
+  holdoutPeriods?: number | undefined;
+
+  /**
+   * @generated from field: repeated mmm.v1.LiftTest lift_tests = 8;
+   */
+  liftTests: LiftTest[];
+
+  /**
+   * @generated from field: mmm.v1.ModelSelection selection = 9;
+   */
+  selection: ModelSelection;
+
+  /**
+   * @generated from field: optional uint32 seed = 10;
+   */
+  seed?: number | undefined;
+
+  /**
+   * Block-bootstrap refits for intervals given the chosen hyperparameters.
+   *
+   * @generated from field: optional uint32 bootstrap_samples = 11;
+   */
+  bootstrapSamples?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 fourier_order = 12;
+   */
+  fourierOrder?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 weekly_order = 13;
+   */
+  weeklyOrder?: number | undefined;
+
+  /**
+   * @generated from field: repeated mmm.v1.ControlSign control_signs = 14;
+   */
+  controlSigns: ControlSign[];
+
+  /**
+   * @generated from field: repeated mmm.v1.EventDate events = 15;
+   */
+  events: EventDate[];
+
+  /**
+   * Keep every searched candidate with the model (large).
+   *
+   * @generated from field: bool keep_candidates = 16;
+   */
+  keepCandidates: boolean;
+};
+
+/**
+ * Describes the message mmm.v1.TrainingConfig.
+ * Use `create(TrainingConfigSchema)` to create a new message.
+ */
+export const TrainingConfigSchema: GenMessage<TrainingConfig> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_training, 4);
+
+/**
+ * A request to train: published on mmm.v1.training.requested by an
+ * integration or a schedule (a command the modeling service turns into a job,
+ * as it does for the trainModel mutation), and carried as the job body on the
  * work-queue subject mmm.v1.jobs.training.
  *
  * @generated from message mmm.v1.TrainingRequested
@@ -27,6 +258,9 @@ export type TrainingRequested = Message<"mmm.v1.TrainingRequested"> & {
   workspaceId: string;
 
   /**
+   * The job id; on a command, empty to let the service derive one from the
+   * message id (so that a repeated command is one job).
+   *
    * @generated from field: string job_id = 2;
    */
   jobId: string;
@@ -47,12 +281,9 @@ export type TrainingRequested = Message<"mmm.v1.TrainingRequested"> & {
   datasetId: string;
 
   /**
-   * The training configuration as JSON (hyperparameter bounds, iterations,
-   * trials, holdout); its schema belongs to the modeling service.
-   *
-   * @generated from field: string config_json = 11;
+   * @generated from field: mmm.v1.TrainingConfig config = 12;
    */
-  configJson: string;
+  config?: TrainingConfig | undefined;
 };
 
 /**
@@ -60,7 +291,7 @@ export type TrainingRequested = Message<"mmm.v1.TrainingRequested"> & {
  * Use `create(TrainingRequestedSchema)` to create a new message.
  */
 export const TrainingRequestedSchema: GenMessage<TrainingRequested> = /*@__PURE__*/
-  messageDesc(file_mmm_v1_training, 0);
+  messageDesc(file_mmm_v1_training, 5);
 
 /**
  * Published on mmm.v1.training.progress while a worker searches.
@@ -126,7 +357,7 @@ export type TrainingProgress = Message<"mmm.v1.TrainingProgress"> & {
  * Use `create(TrainingProgressSchema)` to create a new message.
  */
 export const TrainingProgressSchema: GenMessage<TrainingProgress> = /*@__PURE__*/
-  messageDesc(file_mmm_v1_training, 1);
+  messageDesc(file_mmm_v1_training, 6);
 
 /**
  * Published on mmm.v1.training.completed when the model is stored.
@@ -175,7 +406,7 @@ export type TrainingCompleted = Message<"mmm.v1.TrainingCompleted"> & {
  * Use `create(TrainingCompletedSchema)` to create a new message.
  */
 export const TrainingCompletedSchema: GenMessage<TrainingCompleted> = /*@__PURE__*/
-  messageDesc(file_mmm_v1_training, 2);
+  messageDesc(file_mmm_v1_training, 7);
 
 /**
  * Published on mmm.v1.training.failed when a job gives up (or is cancelled).
@@ -229,6 +460,14 @@ export type TrainingFailed = Message<"mmm.v1.TrainingFailed"> & {
    * @generated from field: bool cancelled = 14;
    */
   cancelled: boolean;
+
+  /**
+   * Machine-readable cause, from the platform's failure code registry
+   * (libs/platform FAILURE_CODES), e.g. DATASET_NOT_FOUND, CANCELLED.
+   *
+   * @generated from field: string code = 15;
+   */
+  code: string;
 };
 
 /**
@@ -236,5 +475,135 @@ export type TrainingFailed = Message<"mmm.v1.TrainingFailed"> & {
  * Use `create(TrainingFailedSchema)` to create a new message.
  */
 export const TrainingFailedSchema: GenMessage<TrainingFailed> = /*@__PURE__*/
-  messageDesc(file_mmm_v1_training, 3);
+  messageDesc(file_mmm_v1_training, 8);
+
+/**
+ * The adstock family of every channel.
+ *
+ * @generated from enum mmm.v1.AdstockType
+ */
+export enum AdstockType {
+  /**
+   * @generated from enum value: ADSTOCK_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ADSTOCK_TYPE_GEOMETRIC = 1;
+   */
+  GEOMETRIC = 1,
+
+  /**
+   * @generated from enum value: ADSTOCK_TYPE_WEIBULL_CDF = 2;
+   */
+  WEIBULL_CDF = 2,
+
+  /**
+   * @generated from enum value: ADSTOCK_TYPE_WEIBULL_PDF = 3;
+   */
+  WEIBULL_PDF = 3,
+}
+
+/**
+ * Describes the enum mmm.v1.AdstockType.
+ */
+export const AdstockTypeSchema: GenEnum<AdstockType> = /*@__PURE__*/
+  enumDesc(file_mmm_v1_training, 0);
+
+/**
+ * The saturation family of every channel.
+ *
+ * @generated from enum mmm.v1.SaturationType
+ */
+export enum SaturationType {
+  /**
+   * @generated from enum value: SATURATION_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SATURATION_TYPE_HILL = 1;
+   */
+  HILL = 1,
+
+  /**
+   * @generated from enum value: SATURATION_TYPE_LOGISTIC = 2;
+   */
+  LOGISTIC = 2,
+}
+
+/**
+ * Describes the enum mmm.v1.SaturationType.
+ */
+export const SaturationTypeSchema: GenEnum<SaturationType> = /*@__PURE__*/
+  enumDesc(file_mmm_v1_training, 1);
+
+/**
+ * How the model is chosen among the searched candidates.
+ *
+ * @generated from enum mmm.v1.ModelSelection
+ */
+export enum ModelSelection {
+  /**
+   * The engine's default: POSTERIOR, or BEST_FIT with lift tests.
+   *
+   * @generated from enum value: MODEL_SELECTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The posterior mean of the hyperparameters over the best candidates.
+   *
+   * @generated from enum value: MODEL_SELECTION_POSTERIOR = 1;
+   */
+  POSTERIOR = 1,
+
+  /**
+   * The front's best fit (NRMSE, and MAPE.LIFT with lift tests).
+   *
+   * @generated from enum value: MODEL_SELECTION_BEST_FIT = 2;
+   */
+  BEST_FIT = 2,
+
+  /**
+   * Robyn's knee of NRMSE and DECOMP.RSSD.
+   *
+   * @generated from enum value: MODEL_SELECTION_KNEE = 3;
+   */
+  KNEE = 3,
+}
+
+/**
+ * Describes the enum mmm.v1.ModelSelection.
+ */
+export const ModelSelectionSchema: GenEnum<ModelSelection> = /*@__PURE__*/
+  enumDesc(file_mmm_v1_training, 2);
+
+/**
+ * The coefficient sign a control is held to.
+ *
+ * @generated from enum mmm.v1.CoefficientSign
+ */
+export enum CoefficientSign {
+  /**
+   * @generated from enum value: COEFFICIENT_SIGN_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: COEFFICIENT_SIGN_POSITIVE = 1;
+   */
+  POSITIVE = 1,
+
+  /**
+   * @generated from enum value: COEFFICIENT_SIGN_NEGATIVE = 2;
+   */
+  NEGATIVE = 2,
+}
+
+/**
+ * Describes the enum mmm.v1.CoefficientSign.
+ */
+export const CoefficientSignSchema: GenEnum<CoefficientSign> = /*@__PURE__*/
+  enumDesc(file_mmm_v1_training, 3);
 

@@ -1,0 +1,4 @@
+export * from './catalog';
+export * from './trace';
+export * from './publish';
+export * from './consume';
