@@ -30,6 +30,22 @@ export function milliseconds(defaultMs: number, options: { allowZero?: boolean }
     .default(defaultMs);
 }
 
+/** An integer variable within [min, max] with its default. */
+export function integerBetween(min: number, max: number, fallback: number) {
+  const expected = `must be an integer from ${min} to ${max}`;
+  return z.coerce
+    .number({ invalid_type_error: expected })
+    .int(expected)
+    .min(min, expected)
+    .max(max, expected)
+    .default(fallback);
+}
+
+/** A variable that takes one of a few words, with its default. */
+export function oneOf<T extends string>(values: readonly [T, ...T[]], fallback: T) {
+  return z.enum(values).default(fallback);
+}
+
 /** Variables every service reads. Services extend this with their own fields. */
 export const baseConfigSchema = z.object({
   NATS_URL: z

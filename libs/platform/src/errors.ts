@@ -229,3 +229,9 @@ export function failureCodeOf(error: unknown): FailureCode {
   const code = (error as { code?: unknown } | null)?.code;
   return isFailureCode(code) ? code : 'HANDLER_FAILED';
 }
+
+/** A dependency (NATS, a store) could not do its part; the request may be retried. */
+export class ServiceUnavailableError extends DomainError {
+  override readonly name = 'ServiceUnavailableError';
+  readonly code = 'SERVICE_UNAVAILABLE' as const;
+}

@@ -12,6 +12,7 @@ import {
   type SubgraphContext,
   type SubgraphOptions,
 } from './subgraph';
+import type { Registry } from './metrics';
 import type { Telemetry } from './telemetry';
 
 /**
@@ -46,6 +47,8 @@ export interface ServiceParts<C extends SubgraphContext> {
   http?: SubgraphOptions<C>['http'];
   /** Stops what onStart started (watches, relays, consumers), before NATS drains. */
   stop?: () => Promise<void>;
+  /** The registry /metrics serves, when the service adds metrics (createMetricsRegistry). */
+  registry?: Registry;
 }
 
 /** What a service exchanges on NATS. */
@@ -54,13 +57,16 @@ export interface ServiceEvents {
   publishes: readonly EventName[];
 }
 
-/** A subgraph service: its name, port, schema, resolvers and the wiring of its parts. */
+/**
+ * A service: its name, port, schema, resolvers and the wiring of its parts. Without typeDefs it
+ * is a worker: it serves /healthz, /readyz and /metrics but no GraphQL.
+ */
 export interface ServiceDefinition<C extends SubgraphContext, Cfg extends BaseConfig = BaseConfig> {
   name: string;
   /** The port of the local port plan; PORT overrides it. */
   defaultPort: number;
-  typeDefs: string;
-  resolvers: GraphQLResolverMap<C>;
+  typeDefs?: string;
+  resolvers?: GraphQLResolverMap<C>;
   /** The events it consumes and publishes (its events.ts), named in the start-up log line. */
   events: ServiceEvents;
   onStart(connection: ServiceConnection<Cfg>): ServiceParts<C> | Promise<ServiceParts<C>>;
@@ -130,6 +136,7 @@ export async function startService<C extends SubgraphContext, Cfg extends BaseCo
       defaultWorkspace: config.DEFAULT_WORKSPACE,
       readiness: parts.readiness,
       http: parts.http,
+      registry: parts.registry,
       registerShutdown: options.registerShutdown ?? false,
       context: parts.context,
       shutdownReadyGraceMs: config.SHUTDOWN_READY_GRACE_MS,

@@ -66,8 +66,12 @@ export type ReadinessCheck = () => boolean | Promise<boolean>;
 
 export interface SubgraphOptions<C extends SubgraphContext> {
   name: string;
-  typeDefs: string | DocumentNode;
-  resolvers: GraphQLResolverMap<C>;
+  /**
+   * The subgraph's schema; without it the process serves no GraphQL, only /healthz, /readyz
+   * and /metrics (a worker).
+   */
+  typeDefs?: string | DocumentNode;
+  resolvers?: GraphQLResolverMap<C>;
   /** 0 picks a free port (tests). */
   port: number;
   /** Default 0.0.0.0 so a pod is reachable; tests pass 127.0.0.1. */
@@ -102,7 +106,8 @@ export interface Subgraph {
   readonly url: string;
   readonly port: number;
   readonly server: http.Server;
-  readonly apollo: ApolloServer<SubgraphContext>;
+  /** Null for a process that serves no GraphQL (a worker). */
+  readonly apollo: ApolloServer<SubgraphContext> | null;
   readonly registry: Registry;
   readonly logger: Logger;
   /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
@@ -155,33 +160,33 @@ export async function startSubgraph<C extends SubgraphContext>(
   const defaultWorkspace = options.defaultWorkspace ?? 'default';
   const typeDefs =
     typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
+  const resolvers = options.resolvers ?? {};
 
-  const apollo = new ApolloServer<SubgraphContext>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as SubgraphResolvers }]),
-    formatError,
-    includeStacktraceInErrorResponses: false,
-    // The kit owns SIGTERM (onShutdown/handleSignals); Apollo's own handler
-    // would re-raise the signal and kill the process before hooks finish.
-    stopOnTerminationSignals: false,
-    introspection: true,
-    plugins: [
-      // Federated tracing (ftv1) is for Apollo Studio, which the platform does not use.
-      ApolloServerPluginInlineTraceDisabled(),
-      resolverMetricsPlugin(
-        metrics,
-        measuredFields(options.resolvers as GraphQLResolverMap<never>),
-      ),
-      // formatError hides what failed from the client: the log keeps it.
-      errorLoggingPlugin(logger),
-    ],
-    logger: {
-      debug: (m) => logger.debug(String(m)),
-      info: (m) => logger.info(String(m)),
-      warn: (m) => logger.warn(String(m)),
-      error: (m) => logger.error(String(m)),
-    },
-  });
-  await apollo.start();
+  const apollo = typeDefs
+    ? new ApolloServer<SubgraphContext>({
+        schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as SubgraphResolvers }]),
+        formatError,
+        includeStacktraceInErrorResponses: false,
+        // The kit owns SIGTERM (onShutdown/handleSignals); Apollo's own handler
+        // would re-raise the signal and kill the process before hooks finish.
+        stopOnTerminationSignals: false,
+        introspection: true,
+        plugins: [
+          // Federated tracing (ftv1) is for Apollo Studio, which the platform does not use.
+          ApolloServerPluginInlineTraceDisabled(),
+          resolverMetricsPlugin(metrics, measuredFields(resolvers as GraphQLResolverMap<never>)),
+          // formatError hides what failed from the client: the log keeps it.
+          errorLoggingPlugin(logger),
+        ],
+        logger: {
+          debug: (m) => logger.debug(String(m)),
+          info: (m) => logger.info(String(m)),
+          warn: (m) => logger.warn(String(m)),
+          error: (m) => logger.error(String(m)),
+        },
+      })
+    : null;
+  await apollo?.start();
 
   let stopping = false;
   const readiness = async () => {
@@ -217,7 +222,12 @@ export async function startSubgraph<C extends SubgraphContext>(
     return options.context ? await options.context(base) : base;
   };
 
-  const graphql = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+  const graphql = async (
+    apollo: ApolloServer<SubgraphContext>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ) => {
     const headers = headerRecord(req);
     const parent = propagation.extract(context.active(), headers);
     const tracer = trace.getTracer('@mmm/platform');
@@ -295,7 +305,8 @@ export async function startSubgraph<C extends SubgraphContext>(
           return send(res, 200, await metricsText(registry), registry.contentType);
         case '/':
         case '/graphql':
-          return graphql(req, res, url);
+          if (apollo) return graphql(apollo, req, res, url);
+          return send(res, 404, JSON.stringify({ error: 'this process serves no GraphQL' }));
         default:
           if (options.http && (await options.http(req, res))) return;
           return send(res, 404, JSON.stringify({ error: 'not found' }));
@@ -340,17 +351,17 @@ export async function startSubgraph<C extends SubgraphContext>(
         });
         server.closeIdleConnections();
       });
-      await apollo.stop();
+      await apollo?.stop();
     })();
     return stopped;
   };
   if (options.registerShutdown ?? true) onShutdown(`${options.name} http`, stop, 'http');
-  logger.info('subgraph listening', { url, port });
+  logger.info(apollo ? 'subgraph listening' : 'health and metrics listening', { url, port });
   return {
     url,
     port,
     server,
-    apollo: apollo as ApolloServer<SubgraphContext>,
+    apollo: apollo as ApolloServer<SubgraphContext> | null,
     registry,
     logger,
     stop,

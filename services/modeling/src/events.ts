@@ -1,6 +1,20 @@
 import type { ServiceEvents } from '@mmm/platform';
 
-// What modeling exchanges on NATS (subjects mmm.v1.<entity>.<event>). Training does not exist yet
-// (issue 3), so it consumes and publishes nothing today; it will take jobs on mmm.v1.jobs.training,
-// report training.progress|completed|failed and publish model.trained.
-export const EVENTS: ServiceEvents = { consumes: [], publishes: [] };
+// What modeling exchanges on NATS (subjects mmm.v1.<entity>.<event>), by role.
+//
+// The API consumes dataset.ingested (auto-train, drift of production models) and
+// training.requested (commands from integrations and schedules, the same path as trainModel);
+// it puts jobs on mmm.v1.jobs.training and publishes training.failed for a job cancelled while
+// queued.
+export const API_EVENTS: ServiceEvents = {
+  consumes: ['dataset.ingested', 'training.requested'],
+  publishes: ['training.failed'],
+};
+
+// The worker takes jobs from mmm.v1.jobs.training and their parts from
+// mmm.v1.jobs.training-task, and reports training.progress, training.completed, training.failed
+// and model.trained.
+export const WORKER_EVENTS: ServiceEvents = {
+  consumes: [],
+  publishes: ['training.progress', 'training.completed', 'training.failed', 'model.trained'],
+};

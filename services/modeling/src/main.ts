@@ -3,4 +3,5 @@ import { runService } from '@mmm/platform';
 import { readConfig } from './config';
 import { modelingService } from './service';
 
-runService(modelingService, { telemetry, config: readConfig() });
+const config = readConfig();
+runService(modelingService(config.MODELING_ROLE), { telemetry, config });
