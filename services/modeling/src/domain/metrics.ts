@@ -23,6 +23,12 @@ export function trainingMetrics(registry: Registry, depth?: QueueDepth) {
       help: 'Parts of training jobs this process computes now.',
       registers: [registry],
     }),
+    tasks: new Counter({
+      name: 'modeling_training_tasks_total',
+      help: 'Parts of training jobs this process computed, by kind (fit, trials, chains, finish).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     candidates: new Counter({
       name: 'modeling_training_candidates_total',
       help: 'Search candidates evaluated by this process (rate: candidates per second).',

@@ -185,6 +185,7 @@ export function taskRunner(deps: TaskRunnerDeps) {
       deps.metrics.tasksInFlight.dec();
     }
     await storage.files.put(RESULT_KIND, task.taskId, bytes);
+    deps.metrics.tasks.inc({ kind });
     await jobs.putTask({
       ...record,
       status: 'DONE',
