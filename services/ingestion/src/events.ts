@@ -52,6 +52,7 @@ export function natsAnnouncer(js: JetStreamClient): DatasetAnnouncer {
           endDate: record.endDate,
           rawObject: scopedKey(record.workspaceId, KINDS.raw, record.rawFile),
           tableObject: scopedKey(record.workspaceId, KINDS.table, record.tableFile),
+          autoTrain: record.autoTrain ?? false,
         },
         { msgId: eventMessageId('ingested', record), requestId: scope.requestId },
       );

@@ -23,6 +23,7 @@ interface IngestDatasetInput {
   frequency: Frequency;
   aggregateToWeekly?: boolean | null;
   missingMediaAsZero?: boolean | null;
+  autoTrain?: boolean | null;
 }
 
 interface SyntheticDatasetInput {
@@ -32,6 +33,7 @@ interface SyntheticDatasetInput {
   noise?: number | null;
   startDate?: string | null;
   name?: string | null;
+  autoTrain?: boolean | null;
 }
 
 const DATASET_ID = /^ds_[0-9a-f]{20}$/;
@@ -85,6 +87,7 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
         frequency: input.frequency,
         aggregateToWeekly: input.aggregateToWeekly ?? false,
         missingMediaAsZero: input.missingMediaAsZero ?? false,
+        autoTrain: input.autoTrain ?? false,
       });
       return outcome.dataset;
     },
@@ -106,6 +109,7 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
       const { dataset } = await ctx.catalog.ingest(scope(ctx), {
         ...generated.ingest,
         name: input?.name?.trim() || generated.ingest.name,
+        autoTrain: input?.autoTrain ?? false,
       });
       return { dataset, truth: generated.truth };
     },
@@ -114,6 +118,7 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
     __resolveReference: (reference: { id: string }, ctx: IngestionContext) =>
       DATASET_ID.test(reference.id) ? ctx.catalog.get(scope(ctx), reference.id) : null,
     organicColumns: (record: DatasetRecord) => record.organic,
+    autoTrain: (record: DatasetRecord) => record.autoTrain ?? false,
     controlColumns: (record: DatasetRecord) => record.controls,
     table: async (
       record: DatasetRecord,

@@ -1,6 +1,6 @@
 import { readDataset, readDatasetTable, workspaceStorage } from '@mmm/platform';
 import { fileRows, toCsvText } from './fixtures';
-import { startRig, type Rig } from './harness';
+import { eventually, startRig, type Rig } from './harness';
 
 jest.setTimeout(30_000);
 
@@ -64,4 +64,29 @@ it('stores datasets that the platform dataset contract reads back', async () => 
     ['price', 'CONTROL', null],
   ]);
   expect(await readDataset(storage, 'ds_00000000000000000000')).toBeNull();
+});
+
+it('announces a dataset to be trained with autoTrain on dataset.ingested, the id unchanged', async () => {
+  const ws = rig.workspace();
+  const input = (autoTrain: boolean) => ({
+    input: {
+      content: toCsvText(fileRows(30)),
+      frequency: 'WEEKLY',
+      autoTrain,
+      roles: { date: 'date', kpi: 'revenue', kpiType: 'REVENUE', paidMedia: [{ spend: 'tv' }] },
+    },
+  });
+  const mutation = `mutation ($input: IngestDatasetInput!) { ingestDataset(input: $input) { id autoTrain } }`;
+  const reply = await rig.gql<{ ingestDataset: { id: string; autoTrain: boolean } }>(
+    mutation,
+    input(true),
+    ws,
+  );
+  expect(reply.errors).toBeUndefined();
+  expect(reply.data?.ingestDataset.autoTrain).toBe(true);
+  const event = await eventually(() => rig.eventsOf(ws).find((e) => e.name === 'dataset.ingested'));
+  expect(event.message).toMatchObject({ datasetId: reply.data?.ingestDataset.id, autoTrain: true });
+  const other = rig.workspace();
+  const plain = await rig.gql<{ ingestDataset: { id: string } }>(mutation, input(false), other);
+  expect(plain.data?.ingestDataset.id).toBe(reply.data?.ingestDataset.id);
 });

@@ -68,6 +68,8 @@ export interface DatasetRecord extends Omit<PreparedDataset, 'table'>, DatasetDe
   tableFile: string;
   /** An event that is committed in KV but not yet acknowledged by JetStream. */
   pendingEvent: 'ingested' | 'deleted' | null;
+  /** Train a model once stored (dataset.ingested says so); absent on older records. */
+  autoTrain?: boolean;
 }
 
 export type { StoredTable };
@@ -81,6 +83,8 @@ export interface DatasetAnnouncer {
 export interface IngestRequest extends IngestOptions {
   content: string;
   name?: string | null;
+  /** Ask modeling to train once stored; not part of what the dataset is (nor its id). */
+  autoTrain?: boolean;
 }
 
 export interface IngestOutcome {
@@ -189,7 +193,7 @@ export function createDatasetCatalog(deps: CatalogDeps) {
   }
 
   async function ingest(scope: RequestScope, request: IngestRequest): Promise<IngestOutcome> {
-    const { content, name, ...options } = request;
+    const { content, name, autoTrain, ...options } = request;
     const prepared = prepareDataset(content, options);
     if (!prepared.ok) throw new DatasetValidationError(prepared.issues, prepared.issueCount);
 
@@ -234,6 +238,7 @@ export function createDatasetCatalog(deps: CatalogDeps) {
       rawFile: attempt,
       tableFile: attempt,
       pendingEvent: 'ingested',
+      autoTrain: autoTrain ?? false,
     };
 
     let revision: number;
