@@ -30,6 +30,10 @@ import {
 } from './processes';
 
 const services = ['ingestion', 'modeling', 'optimization', 'attribution', 'reporting'] as const;
+/** Processes beside the subgraphs: the modeling service's training worker (same build). */
+const workers = [
+  { name: 'modeling-worker', service: 'modeling', env: { MODELING_ROLE: 'worker' } },
+];
 
 /** The command line of a live process, or undefined where /proc cannot tell. */
 function commandLine(pid: number): string | undefined {
@@ -114,7 +118,10 @@ async function gql(url: string, query: string, variables: Record<string, unknown
   return body.data ?? {};
 }
 
-/** The demo: a synthetic weekly dataset with known ground truth, made by the ingestion service. */
+/**
+ * The demo: a synthetic weekly dataset with known ground truth, made by the ingestion service,
+ * and a model trained on it by the training worker (auto-train).
+ */
 async function loadDemoDataset(gatewayUrl: string): Promise<string> {
   const data = await gql(
     gatewayUrl,
@@ -124,7 +131,7 @@ async function loadDemoDataset(gatewayUrl: string): Promise<string> {
         truth { channels { channel roas } }
       }
     }`,
-    { input: { name: 'demo', seed: 42 } },
+    { input: { name: 'demo', seed: 42, autoTrain: true } },
   );
   const { dataset, truth } = data.generateSyntheticDataset as {
     dataset: { id: string; name: string; periodCount: number };
@@ -179,7 +186,7 @@ async function main(): Promise<void> {
       void stopAll(1);
     });
   };
-  const width = Math.max(...services.map((s) => s.length), 'gateway'.length);
+  const width = Math.max(...services.map((s) => s.length), ...workers.map((w) => w.name.length));
   const preload = path.join(__dirname, 'exit-with-parent.js');
   const startNode = (name: string, main: string, env: NodeJS.ProcessEnv) => {
     const child = startChild(name, process.execPath, ['--require', preload, main], {
@@ -223,6 +230,16 @@ async function main(): Promise<void> {
       subgraphUrls[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
       started.push({ child, port });
     }
+    for (const [i, worker] of workers.entries()) {
+      const port = await portOrFree(
+        config.firstServicePort > 0 ? config.firstServicePort + services.length + i : 0,
+      );
+      const main = path.join(repoRoot, 'services', worker.service, 'dist', 'src', 'main.js');
+      started.push({
+        child: startNode(worker.name, main, { ...env, ...worker.env, PORT: String(port) }),
+        port,
+      });
+    }
     await Promise.all(
       started.map(({ child, port }) => waitReady(`http://127.0.0.1:${port}/readyz`, child)),
     );
@@ -238,11 +255,15 @@ async function main(): Promise<void> {
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 
     const demo = await loadDemoDataset(gatewayUrl);
-    const sample = JSON.stringify({ query: '{ datasets { id name } }' });
+    const sample = JSON.stringify({
+      query:
+        '{ datasets { id name models { id stage channels { channel roas { estimate lower upper } } } } }',
+    });
     console.log(
       [
         '',
         `MMM platform is up. Demo dataset: ${demo}`,
+        '  A model of it is training on the worker (a few seconds); the query below lists it.',
         `  GraphQL gateway  ${gatewayUrl}`,
         `  NATS             ${natsUrl} (JetStream store in ${storeDir})`,
         '',

@@ -434,10 +434,12 @@ describe('operations', () => {
 
 // Last in the file: it stops the stack that the tests above share.
 describe('shutdown', () => {
-  it('stops the gateway and every service on SIGTERM with exit 0 and a "shut down" log line', async () => {
+  it('stops the gateway, every service and the training worker on SIGTERM with exit 0 and a "shut down" log line', async () => {
     await nc.drain(); // our own client goes first, as it would before a server stops
     const stopped = await stack.stop();
-    expect(stopped.map((s) => s.name).sort()).toEqual(['gateway', ...SERVICES].sort());
+    expect(stopped.map((s) => s.name).sort()).toEqual(
+      ['gateway', ...SERVICES, 'modeling-worker-1'].sort(),
+    );
     for (const { name, exit, output } of stopped) {
       const shutDown = logRecords(output).filter((r) => r.msg === 'shut down');
       expect({ name, exit, shutDown: shutDown.length }).toEqual({

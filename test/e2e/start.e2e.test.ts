@@ -24,7 +24,10 @@ const ensureScript = path.join(ROOT, 'scripts', 'ensure-nats-server.sh');
 interface Started {
   child: Child;
   gatewayUrl: string;
-  /** The start script's own children (nats-server, five services, the gateway): pid -> command. */
+  /**
+   * The start script's own children (nats-server, five services, the training worker, the
+   * gateway): pid -> command.
+   */
   children: Map<number, string>;
 }
 
@@ -127,11 +130,12 @@ describe('npm start', () => {
     // The preferred port is taken when free; the banner names the gateway to use.
     expect(up.gatewayUrl).toBe(`http://127.0.0.1:${gatewayPort}/graphql`);
     const commands = [...up.children.values()];
-    expect(commands).toHaveLength(7);
+    expect(commands).toHaveLength(8);
     expect(commands.filter((c) => /nats-server/.test(c))).toHaveLength(1);
     for (const main of SERVICES) {
+      // Modeling runs twice from one build: the subgraph and the training worker.
       expect(commands.filter((c) => c.includes(`services/${main}/dist/src/main.js`))).toHaveLength(
-        1,
+        main === 'modeling' ? 2 : 1,
       );
     }
     expect(commands.filter((c) => c.includes('gateway/dist/src/main.js'))).toHaveLength(1);
@@ -163,7 +167,7 @@ describe('npm start', () => {
     expect(left).toEqual([]);
     expect(existsSync(path.join(dataDir, 'start.pid'))).toBe(false);
     const output = up.child.output.join('\n');
-    for (const name of ['gateway', ...SERVICES]) {
+    for (const name of ['gateway', ...SERVICES, 'modeling-worker']) {
       expect(output).toMatch(new RegExp(`^\\[${name}\\]\\s*\\{.*"msg":"shut down"`, 'm'));
     }
   });

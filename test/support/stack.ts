@@ -39,7 +39,11 @@ export interface Stack {
   nats: testkit.NatsServer;
   gatewayUrl: string;
   services: Record<ServiceName, RunningProcess>;
+  /** Modeling's training workers (MODELING_ROLE=worker), one at start. */
+  workers: RunningProcess[];
   gateway: RunningProcess;
+  /** Starts one more training worker; resolves once it is ready. */
+  startWorker(env?: Record<string, string>): Promise<RunningProcess>;
   /** Stops the gateway, then the services, then nats-server; later calls return the same. */
   stop(): Promise<Stopped[]>;
 }
@@ -81,7 +85,16 @@ export function logRecords(output: string[]): Array<Record<string, unknown>> {
   return records;
 }
 
-export async function startStack(): Promise<Stack> {
+/** Settings of the training workers in tests: quick polls and redelivery after a crash. */
+export const TEST_WORKER_ENV = {
+  MODELING_ROLE: 'worker',
+  TRAINING_POLL_MS: '100',
+  TRAINING_ACK_WAIT_MS: '4000',
+};
+
+export async function startStack(
+  options: { workerEnv?: Record<string, string> } = {},
+): Promise<Stack> {
   const nats = await testkit.startNatsServer({ jetstream: true });
   const started: RunningProcess[] = [];
   // Info, not warn: the "shut down" record that the shutdown test looks for is an info line.
@@ -95,9 +108,29 @@ export async function startStack(): Promise<Stack> {
       services[name] = Object.assign(child, { url: `http://127.0.0.1:${port}` });
       started.push(services[name]);
     }
-    await Promise.all(
-      SERVICES.map((name) => waitReady(`${services[name].url}/readyz`, services[name], 30_000)),
-    );
+    const workers: RunningProcess[] = [];
+    let workerCount = 0;
+    const startWorker = async (env: Record<string, string> = {}) => {
+      const port = await freePort();
+      const name = `modeling-worker-${++workerCount}`;
+      const child = startProcess(name, entryPoint('modeling'), {
+        ...common,
+        ...TEST_WORKER_ENV,
+        ...options.workerEnv,
+        ...env,
+        SERVICE_NAME: name,
+        PORT: String(port),
+      });
+      const worker = Object.assign(child, { url: `http://127.0.0.1:${port}` });
+      workers.push(worker);
+      started.push(worker);
+      await waitReady(`${worker.url}/readyz`, worker, 30_000);
+      return worker;
+    };
+    await Promise.all([
+      ...SERVICES.map((name) => waitReady(`${services[name].url}/readyz`, services[name], 30_000)),
+      startWorker(),
+    ]);
 
     const gatewayPort = await freePort();
     const gatewayEnv: Record<string, string> = { ...common, PORT: String(gatewayPort) };
@@ -115,11 +148,16 @@ export async function startStack(): Promise<Stack> {
       nats,
       gateway,
       services,
+      workers,
+      startWorker,
       gatewayUrl: `${gateway.url}/graphql`,
       stop: () =>
         (stopped ??= (async () => {
           const first = await stopAndCollect(gateway);
-          const rest = await Promise.all(SERVICES.map((name) => stopAndCollect(services[name])));
+          const rest = await Promise.all([
+            ...SERVICES.map((name) => stopAndCollect(services[name])),
+            ...workers.map((w) => stopAndCollect(w)),
+          ]);
           await nats.stop();
           return [first, ...rest];
         })()),
