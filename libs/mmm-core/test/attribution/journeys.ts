@@ -1,5 +1,5 @@
 /** Small journey tables for the tests, written as the canonical CSV and read by the parser. */
-import { parseJourneys, type JourneyTable } from '@mmm/core';
+import { parseJourneys, type JourneyTable } from '../../src';
 
 export interface JourneySpec {
   id: string;

@@ -1,4 +1,4 @@
-import { AttributionOptionError, attributeJourneys } from '@mmm/core';
+import { AttributionOptionError, attributeJourneys } from '../../src';
 import { byChannel, journeyTable } from './journeys';
 
 /*
