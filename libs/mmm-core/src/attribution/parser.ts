@@ -289,9 +289,11 @@ export function createJourneyParser(options: JourneyParserOptions = {}): Journey
           j = journeyIds.length;
           journeyIndex.set(id, j);
           journeyIds.push(id);
-          converted = ensure(converted, j + 1);
-          value = ensure(value, j + 1);
-          outcomeRow = ensure(outcomeRow, j + 1);
+          if (j === converted.length) {
+            converted = ensure(converted, j + 1);
+            value = ensure(value, j + 1);
+            outcomeRow = ensure(outcomeRow, j + 1);
+          }
           converted[j] = conv;
           value[j] = v;
           outcomeRow[j] = row;

@@ -65,42 +65,56 @@ function groupByChannelSet(paths: JourneyPaths, nonConverting: 'include' | 'excl
   const { table, start } = paths;
   const { offsets, channelIndex, converted, conversionValue } = table;
   const player = new Int32Array(table.channels.length).fill(-1);
-  const playerChannel: number[] = [];
-  const setIndex = new Map<string, number>();
   const sets: ChannelSets = {
-    playerChannel,
+    playerChannel: [],
     memberStart: [0],
     members: [],
     journeys: [],
     conversions: [],
     value: [],
   };
+  // A set's key: the bit mask of its channels when they fit in 30 bits (a number key is far
+  // cheaper to build and hash), else its sorted channel indices as text.
+  const byMask = table.channels.length <= 30;
+  const setIndex = new Map<number | string, number>();
   const mark = new Uint8Array(table.channels.length);
-  const current: number[] = [];
+  const distinct: number[] = [];
   for (let j = 0; j < converted.length; j++) {
     if (nonConverting === 'exclude' && converted[j] !== 1) continue;
     const from = start[j];
     const to = offsets[j + 1];
     if (to === from) continue;
-    current.length = 0;
-    for (let k = from; k < to; k++) {
-      const c = channelIndex[k];
-      if (mark[c]) continue;
-      mark[c] = 1;
-      if (player[c] < 0) {
-        player[c] = playerChannel.length;
-        playerChannel.push(c);
+    let key: number | string;
+    if (byMask) {
+      let mask = 0;
+      for (let k = from; k < to; k++) mask |= 1 << channelIndex[k];
+      key = mask;
+    } else {
+      distinct.length = 0;
+      for (let k = from; k < to; k++) {
+        const c = channelIndex[k];
+        if (mark[c] === 0) {
+          mark[c] = 1;
+          distinct.push(c);
+        }
       }
-      current.push(player[c]);
+      for (const c of distinct) mark[c] = 0;
+      key = distinct.sort((x, y) => x - y).join(',');
     }
-    for (const p of current) mark[playerChannel[p]] = 0;
-    current.sort((a, b) => a - b);
-    const key = current.join(',');
     let set = setIndex.get(key);
     if (set === undefined) {
       set = sets.journeys.length;
       setIndex.set(key, set);
-      sets.members.push(...current);
+      const channels = byMask
+        ? Array.from({ length: 30 }, (_, c) => c).filter((c) => (key as number) & (1 << c))
+        : distinct;
+      for (const c of channels) {
+        if (player[c] < 0) {
+          player[c] = sets.playerChannel.length;
+          sets.playerChannel.push(c);
+        }
+        sets.members.push(player[c]);
+      }
       sets.memberStart.push(sets.members.length);
       sets.journeys.push(0);
       sets.conversions.push(0);

@@ -203,6 +203,31 @@ describe('Shapley value', () => {
     expect(at16).toMatchObject({ exact: false, players: 16, samples: 50 });
     expect(at16.conversions.reduce((a, b) => a + b, 0)).toBeCloseTo(14, 9);
   });
+
+  it('samples beyond 30 channels too (sets keyed by their channel list)', () => {
+    // 32 channels; journeys of one or two channels. Under the conversions worth the Shapley
+    // value is known in closed form: each conversion split equally over its distinct channels.
+    const names = Array.from({ length: 32 }, (_, k) => `ch${String(k).padStart(2, '0')}`);
+    const specs: JourneySpec[] = names.flatMap((c, k) => [
+      { id: `s${k}`, path: [c], converted: k % 2 === 0, value: 4 },
+      { id: `p${k}`, path: [c, names[(k + 5) % 32], c], converted: k % 3 === 0, value: 6 },
+    ]);
+    const closed = new Map(names.map((c) => [c, 0]));
+    for (const j of specs) {
+      const distinct = [...new Set(j.path)];
+      if (!j.converted) continue;
+      for (const c of distinct) closed.set(c, (closed.get(c) as number) + 1 / distinct.length);
+    }
+    const s = shapley(journeyTable(specs), { shapleyWorth: 'conversions', shapleySamples: 400 });
+    expect(s).toMatchObject({ exact: false, players: 32, samples: 400 });
+    const se = byChannel(names, s.standardError as Float64Array);
+    for (const c of names) {
+      expect(Math.abs(s.credit[c] - (closed.get(c) as number))).toBeLessThanOrEqual(
+        4 * se[c] + 1e-12,
+      );
+    }
+    expect(Object.values(s.credit).reduce((a, b) => a + b, 0)).toBeCloseTo(16 + 11, 9);
+  });
 });
 
 function permutations<T>(items: readonly T[]): T[][] {
