@@ -150,6 +150,16 @@ function show(cell: Cell): string {
   return typeof cell === 'string' ? `'${cell}'` : String(cell);
 }
 
+/**
+ * A copy of a string that shares no memory with the chunk it was cut from. V8 represents a
+ * long slice as a view into its parent string, so keeping a journey id (e.g. a UUID) would
+ * keep its whole chunk alive, and with ids from every chunk, the whole file. Slicing a
+ * concatenation makes V8 flatten it into a new string first.
+ */
+function detached(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 /** The text of an id or a channel: strings trimmed, numbers as written; '' when absent. */
 function text(cell: Cell): string {
   if (typeof cell === 'string') return cell.trim();
@@ -175,7 +185,9 @@ function amount(cell: Cell): number {
   if (cell === null || cell === undefined) return 0;
   if (typeof cell !== 'string') return NaN;
   const s = cell.trim();
-  return s === '' ? 0 : Number(s);
+  if (s === '') return 0;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : NaN;
 }
 
 export function createJourneyParser(options: JourneyParserOptions = {}): JourneyParser {
@@ -287,8 +299,9 @@ export function createJourneyParser(options: JourneyParserOptions = {}): Journey
       if (known === undefined) {
         if (conv >= 0 && !Number.isNaN(v) && v >= 0) {
           j = journeyIds.length;
-          journeyIndex.set(id, j);
-          journeyIds.push(id);
+          const kept = detached(id);
+          journeyIndex.set(kept, j);
+          journeyIds.push(kept);
           if (j === converted.length) {
             converted = ensure(converted, j + 1);
             value = ensure(value, j + 1);
@@ -332,8 +345,9 @@ export function createJourneyParser(options: JourneyParserOptions = {}): Journey
     let c = channelIndex.get(channel);
     if (c === undefined) {
       c = channelNames.length;
-      channelIndex.set(channel, c);
-      channelNames.push(channel);
+      const kept = detached(channel);
+      channelIndex.set(kept, c);
+      channelNames.push(kept);
     }
     if (count === tpTime.length) {
       tpJourney = ensure(tpJourney, count + 1);

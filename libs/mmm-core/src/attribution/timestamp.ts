@@ -1,8 +1,8 @@
 /**
  * ISO 8601 timestamps to epoch milliseconds, without Date.parse: Date.parse reads a date-time
  * without an offset as local time (so the result would depend on the machine's zone) and
- * accepts many non-ISO forms; this reader is exact, strict and about five times faster on the
- * million timestamps of a journey file.
+ * accepts many non-ISO forms; this reader is exact, strict and faster (about 65 ms against
+ * Date.parse's 170 ms for a million timestamps on the benchmark machine).
  *
  * Accepted (extended format): `YYYY-MM-DD`, then optionally `T` (or `t`, or a space) and
  * `hh:mm`, `hh:mm:ss` or `hh:mm:ss.f...` (any number of fraction digits, `.` or `,`), then

@@ -176,9 +176,10 @@ describe('journey parser: issues carry the row and the column', () => {
       'b,2024-01-01,tv,2,10',
       'c,2024-01-01,tv,1,-5',
       'd,2024-01-01,tv,1,ten',
+      'e,2024-01-01,tv,1,Infinity',
     ].join('\n');
     const r = issues(csv);
-    expect(r.issueCount).toBe(4);
+    expect(r.issueCount).toBe(5);
     expect(r.issues).toEqual([
       {
         code: 'bad_timestamp',
@@ -208,6 +209,13 @@ describe('journey parser: issues carry the row and the column', () => {
         line: 5,
         column: 'conversion_value',
         message: "row 4 (line 5), column 'conversion_value': 'ten' is not a number",
+      },
+      {
+        code: 'bad_number',
+        row: 5,
+        line: 6,
+        column: 'conversion_value',
+        message: "row 5 (line 6), column 'conversion_value': 'Infinity' is not a number",
       },
     ]);
   });
