@@ -44,6 +44,8 @@ export interface JourneyFileSpec {
   journeys: number;
   touchpoints: number;
   seed: number;
+  /** 41-character journey ids (UUID-like) instead of 7: the parse's memory must not grow. */
+  longIds?: boolean;
 }
 
 /**
@@ -106,7 +108,9 @@ export function writeJourneyFile(file: string, spec: JourneyFileSpec): { bytes: 
     for (const c of distinct) logit += lift[c];
     const converted = random.next() < 1 / (1 + Math.exp(-logit));
     const value = converted ? Math.round(80 * Math.exp(0.6 * random.normal()) * 100) / 100 : 0;
-    const id = `u${(j + 1).toString().padStart(6, '0')}`;
+    const id = spec.longIds
+      ? `user-4f1c2a9e-7b3d-4e8a-9c21-${(j + 1).toString().padStart(12, '0')}`
+      : `u${(j + 1).toString().padStart(6, '0')}`;
     for (let k = 0; k < n; k++) {
       const t = first + (n === 1 ? 0 : (spread * k) / (n - 1)) + random.next() * 3_600_000;
       const ts = new Date(Math.round(t / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -180,6 +184,7 @@ export interface AttributionFigures {
   parse: { seconds: number; maxRssMiB: number };
   methods: { method: AttributionMethod; seconds: number; maxRssMiB: number; detail?: string }[];
   all: { parseSeconds: number; methodsSeconds: number; maxRssMiB: number };
+  longIds: { fileMiB: number; seconds: number; maxRssMiB: number };
   load: number[];
 }
 
@@ -216,9 +221,16 @@ export async function attributionBench(): Promise<AttributionFigures> {
       );
     }
     const all = runChild(file, 'all');
+    const longIds = path.join(dir, 'journeys-long-ids.csv');
+    const long = writeJourneyFile(longIds, { journeys, touchpoints, seed: 11, longIds: true });
+    const parseLong = runChild(longIds, 'parse');
+    fs.rmSync(longIds);
     const methodsSeconds = all.methods.reduce((a, m) => a + m.seconds, 0);
     console.log(
       `  all seven in one process: parse ${fmt(all.parseSeconds, 2)} s + methods ${fmt(methodsSeconds, 2)} s = ${fmt(all.parseSeconds + methodsSeconds, 2)} s, peak RSS ${fmt(all.maxRssMiB, 0)} MiB`,
+    );
+    console.log(
+      `  parse with 41-character ids (${fmt(long.bytes / 2 ** 20, 1)} MiB): ${fmt(parseLong.parseSeconds, 2)} s, peak RSS ${fmt(parseLong.maxRssMiB, 0)} MiB`,
     );
     return {
       journeys: parse.journeys,
@@ -228,6 +240,11 @@ export async function attributionBench(): Promise<AttributionFigures> {
       parse: { seconds: parse.parseSeconds, maxRssMiB: parse.maxRssMiB },
       methods,
       all: { parseSeconds: all.parseSeconds, methodsSeconds, maxRssMiB: all.maxRssMiB },
+      longIds: {
+        fileMiB: long.bytes / 2 ** 20,
+        seconds: parseLong.parseSeconds,
+        maxRssMiB: parseLong.maxRssMiB,
+      },
       load,
     };
   } finally {
@@ -250,6 +267,7 @@ export function attributionMarkdown(f: AttributionFigures): string {
         `| ${m.method}${m.detail ? ` (${m.detail})` : ''} | ${fmt(m.seconds, 3)} s | ${fmt(m.maxRssMiB, 0)} MiB |`,
     ),
     `| all seven, parse included | ${fmt(f.all.parseSeconds + f.all.methodsSeconds, 2)} s | ${fmt(f.all.maxRssMiB, 0)} MiB |`,
+    `| parse, 41-character journey ids (${fmt(f.longIds.fileMiB, 1)} MiB) | ${fmt(f.longIds.seconds, 2)} s | ${fmt(f.longIds.maxRssMiB, 0)} MiB |`,
   ];
   return lines.join('\n');
 }
