@@ -1,6 +1,6 @@
 /**
  * The attribution methods' options and the one function that checks them and applies the
- * defaults (docs/FORMULAS.md, section 8, gives each method's definition).
+ * defaults (docs/FORMULAS.md, section 9, gives each method's definition).
  */
 import { journeyTimeSpan, type JourneyTable } from './table';
 import { DAY_MS } from './units';

@@ -2,7 +2,7 @@
  * Rule-based attribution: each converted journey's conversion (1) and value are split over its
  * touchpoints inside the lookback window by fixed weights that sum to 1, and each touchpoint's
  * share goes to its channel. A channel touched twice gets two shares. Journeys that did not
- * convert credit nothing. Definitions and sources: docs/FORMULAS.md, section 8.
+ * convert credit nothing. Definitions and sources: docs/FORMULAS.md, section 9.
  */
 import { emptyCredit, type ChannelCredit, type JourneyPaths } from './paths';
 import { DAY_MS } from './units';
