@@ -46,6 +46,12 @@ const journeys = write(
 );
 
 describe('mmm attribute', () => {
+  it('is a command of mmm, with its usage in the help', async () => {
+    const r = await mmm('help');
+    expect(r.stdout).toContain('usage: mmm attribute --journeys file.csv');
+    expect((await mmm('attribute', '--help')).stdout).toMatch(/^usage: mmm attribute/);
+  });
+
   it('credits every method per channel in JSON, summing to the observed totals', async () => {
     const out = path.join(dir, 'table.json');
     const r = await mmm('attribute', '--journeys', journeys, '--json', '--out', out);
