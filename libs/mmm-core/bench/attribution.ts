@@ -50,7 +50,7 @@ export interface JourneyFileSpec {
 
 /**
  * Synthetic journeys: each channel has a popularity and a lift on the odds of converting;
- * a journey of 1-19 touchpoints (scaled so that the total is exact) spread over up to 30 days
+ * a journey of 1-19 touchpoints (then nudged one at a time until the total is exact) spread over up to 30 days
  * within a 120-day period converts with probability logistic(-3.2 + sum of its distinct
  * channels' lifts); its value is lognormal around 80. Rows are written in blocks of 20,000,
  * shuffled within a block, so that a journey's rows are neither together nor in time order.
