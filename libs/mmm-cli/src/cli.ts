@@ -3,6 +3,7 @@
  * non-zero exit: 2 for a problem in the flags or the file, 1 for anything else.
  */
 import { FIT_USAGE } from './args';
+import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { UsageError } from './errors';
 import { fitCommand, type Io } from './fit';
 
@@ -11,6 +12,7 @@ export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 /** Sub-commands by name; allocation and attribution add theirs here. */
 export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   fit: { usage: FIT_USAGE, run: fitCommand },
+  attribute: { usage: ATTRIBUTE_USAGE, run: attributeCommand },
 };
 
 function usage(): string {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateSyntheticDataset, parseModel, predict } from '@mmm/core';
+import { COMMANDS } from '../src/cli';
 
 // The compiled bin, as an analyst runs it (tests run after `tsc --build`).
 const bin = path.resolve(__dirname, '../dist/src/main.js');
@@ -521,6 +522,7 @@ describe('mmm fit errors', () => {
   it('names an unknown command', () => {
     const r = mmm('predict');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("mmm: unknown command 'predict' (commands: fit)\n");
+    const commands = Object.keys(COMMANDS).join(', ');
+    expect(r.stderr).toBe(`mmm: unknown command 'predict' (commands: ${commands})\n`);
   });
 });

@@ -29,6 +29,7 @@ import {
   SeededRandom,
   type CandidateContextInput,
 } from '@mmm/core';
+import { attributionBench, attributionMarkdown } from './attribution';
 import { benchTable } from './tables';
 
 // Compiled to libs/mmm-core/bench/dist/run.js.
@@ -255,6 +256,7 @@ async function main(): Promise<void> {
     peer,
   };
   printMarkdown(figures, started, cpu);
+  console.log(attributionMarkdown(await attributionBench()));
 }
 
 function printMarkdown(f: Figures, date: string, cpu: string): void {

@@ -7,4 +7,5 @@ export * from './synthetic';
 export * from './search';
 export * from './model';
 export * from './outputs';
+export * from './attribution';
 export * from './version';
