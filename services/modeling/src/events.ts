@@ -4,11 +4,11 @@ import type { ServiceEvents } from '@mmm/platform';
 //
 // The API consumes dataset.ingested (auto-train, drift of production models) and
 // training.requested (commands from integrations and schedules, the same path as trainModel);
-// it puts jobs on mmm.v1.jobs.training and publishes training.failed for a job cancelled while
-// queued.
+// it puts jobs on mmm.v1.jobs.training, publishes training.failed for a job cancelled while
+// queued, and model.promoted when a model becomes its dataset's production model.
 export const API_EVENTS: ServiceEvents = {
   consumes: ['dataset.ingested', 'training.requested'],
-  publishes: ['training.failed'],
+  publishes: ['training.failed', 'model.promoted'],
 };
 
 // The worker takes jobs from mmm.v1.jobs.training and their parts from

@@ -24,6 +24,8 @@ export interface ModelingContext extends SubgraphContext {
   listModels(): Promise<ModelRecord[]>;
   /** The production model id of a dataset, when it has one. */
   productionOf(datasetId: string): Promise<string | null>;
+  /** Publishes model.promoted (deduplicated per promotion). */
+  announcePromotion(record: ModelRecord, previous: string | null): Promise<void>;
   /** The model's artifact, kept in memory once read (artifacts never change). */
   artifact(id: string): ReturnType<ModelRegistry['artifact']>;
 }
@@ -115,6 +117,7 @@ export const resolvers: GraphQLResolverMap<ModelingContext> = {
       const promoted = await ctx.registry.promote(checkId('id', args.id));
       if (!promoted) throw new NotFoundError('model', args.id);
       ctx.logger.info('model promoted', { modelId: args.id, previous: promoted.previous });
+      await ctx.announcePromotion(promoted.record, promoted.previous);
       return promoted.record;
     },
   },

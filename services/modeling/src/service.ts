@@ -188,6 +188,24 @@ export const modelingApi: ServiceDefinition<ModelingContext, ModelingConfig> = {
             );
           },
           artifact: (id: string) => artifact(base.workspaceId, id),
+          async announcePromotion(record: ModelRecord, previous: string | null) {
+            await publishEvent(
+              storage.js,
+              'model.promoted',
+              {
+                workspaceId: base.workspaceId,
+                modelId: record.id,
+                requestId: base.requestId,
+                datasetId: record.datasetId,
+                version: record.version,
+                previousModelId: previous ?? '',
+              },
+              {
+                msgId: `model.promoted:${base.workspaceId}:${record.id}:${record.promotedAt ?? ''}`,
+                requestId: base.requestId,
+              },
+            );
+          },
         };
       },
       async stop() {

@@ -145,7 +145,13 @@ export async function startModelingRig(
   const events: ReceivedEvent[] = [];
   const subscription: Subscription = await subscribeEvents(
     storage.js,
-    ['training.progress', 'training.completed', 'training.failed', 'model.trained'],
+    [
+      'training.progress',
+      'training.completed',
+      'training.failed',
+      'model.trained',
+      'model.promoted',
+    ],
     async (d) => {
       events.push({ name: d.name, message: d.message, msgId: d.msgId } as ReceivedEvent);
     },

@@ -215,6 +215,13 @@ describe('the registry', () => {
     expect(
       (await rig.gql(list, { d: dataset.descriptor.id }, rig.workspace())).data?.models,
     ).toEqual([]);
+    const promotions = () =>
+      rig.events.filter((e) => e.name === 'model.promoted' && e.message.workspaceId === ws);
+    await eventually(() => promotions().length === 2);
+    expect(promotions().map((e) => e.message)).toEqual([
+      expect.objectContaining({ modelId: first, previousModelId: '', version: 1 }),
+      expect.objectContaining({ modelId: second, previousModelId: first, version: 2 }),
+    ]);
     const unknown = await rig.gql(promote, { id: 'mdl_00000000000000000000' }, ws);
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

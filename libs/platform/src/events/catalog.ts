@@ -9,7 +9,7 @@ import {
 import { AttributionCompletedSchema } from '../gen/mmm/v1/attribution_pb';
 import { DatasetDeletedSchema, DatasetIngestedSchema } from '../gen/mmm/v1/dataset_pb';
 import { DeadLetterSchema, TrainingTaskSchema } from '../gen/mmm/v1/jobs_pb';
-import { ModelTrainedSchema } from '../gen/mmm/v1/model_pb';
+import { ModelPromotedSchema, ModelTrainedSchema } from '../gen/mmm/v1/model_pb';
 import { OptimizationCompletedSchema } from '../gen/mmm/v1/optimization_pb';
 import { ReportGeneratedSchema } from '../gen/mmm/v1/report_pb';
 import {
@@ -44,6 +44,7 @@ export const EVENTS = {
   },
   'training.failed': { subject: `${SUBJECT_ROOT}.training.failed`, schema: TrainingFailedSchema },
   'model.trained': { subject: `${SUBJECT_ROOT}.model.trained`, schema: ModelTrainedSchema },
+  'model.promoted': { subject: `${SUBJECT_ROOT}.model.promoted`, schema: ModelPromotedSchema },
   'optimization.completed': {
     subject: `${SUBJECT_ROOT}.optimization.completed`,
     schema: OptimizationCompletedSchema,

@@ -1,8 +1,12 @@
 import { parseModel, type DrawInterval, type MediaMixModel } from '@mmm/core';
 import {
+  MODEL_KINDS,
+  readModelArtifact,
   RevisionConflictError,
   type DatasetChannel,
   type DatasetDescriptor,
+  type ProductionPointer,
+  type StoredModelArtifact,
   type ScopedFiles,
   type ScopedKv,
 } from '@mmm/platform';
@@ -15,8 +19,8 @@ import type { ChannelSummary, FittedModelResult, ParetoMember } from './task-res
 // its Pareto front). The production model of each dataset is a pointer (kind 'production'),
 // moved by compare-and-set, so two promotions at once still leave exactly one.
 
-export const MODEL_KIND = 'model';
-export const PRODUCTION_KIND = 'production';
+export const MODEL_KIND = MODEL_KINDS.model;
+export const PRODUCTION_KIND = MODEL_KINDS.production;
 /** Per dataset, the last version number given (kind 'model-line'). */
 export const LINE_KIND = 'model-line';
 export const CANDIDATES_KIND = 'model-candidates';
@@ -110,18 +114,14 @@ export interface ModelRecord {
   drift: ModelDrift | null;
 }
 
-/** The object stored beside the record. */
+/** The object stored beside the record (the platform's StoredModelArtifact), parsed. */
 export interface ModelArtifact {
   schemaVersion: 1;
   model: MediaMixModel;
   paretoFront: ParetoMember[];
 }
 
-export interface ProductionPointer {
-  datasetId: string;
-  modelId: string;
-  promotedAt: string;
-}
+export type { ProductionPointer };
 
 /** Stage of a model given its dataset's production pointer. */
 export function stageOf(record: ModelRecord, pointer: ProductionPointer | null): ModelStage {
@@ -277,7 +277,11 @@ export function modelRegistry(stores: RegistryStores, now: () => Date = () => ne
     const existing = await models.get<ModelRecord>(MODEL_KIND, id);
     if (existing) return { record: existing, created: false };
     const model = parseModel(result.model);
-    const artifact: ModelArtifact = { schemaVersion: 1, model, paretoFront: result.paretoFront };
+    const artifact: StoredModelArtifact = {
+      schemaVersion: 1,
+      model,
+      paretoFront: result.paretoFront,
+    };
     await files.put(MODEL_KIND, id, encoder.encode(JSON.stringify(artifact, finiteJson)));
     if (result.candidatesCsv) {
       await files.put(CANDIDATES_KIND, id, encoder.encode(result.candidatesCsv));
@@ -304,13 +308,9 @@ export function modelRegistry(stores: RegistryStores, now: () => Date = () => ne
   }
 
   async function artifact(id: string): Promise<ModelArtifact | null> {
-    const bytes = await files.get(MODEL_KIND, id);
-    if (!bytes) return null;
-    const raw = JSON.parse(decoder.decode(bytes)) as {
-      model: unknown;
-      paretoFront: ParetoMember[];
-    };
-    return { schemaVersion: 1, model: parseModel(raw.model), paretoFront: raw.paretoFront };
+    const stored = await readModelArtifact({ files }, id);
+    if (!stored) return null;
+    return { schemaVersion: 1, model: parseModel(stored.model), paretoFront: stored.paretoFront };
   }
 
   async function update(id: string, change: (record: ModelRecord) => ModelRecord | null) {

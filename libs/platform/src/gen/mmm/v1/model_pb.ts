@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mmm/v1/model.proto.
  */
 export const file_mmm_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("ChJtbW0vdjEvbW9kZWwucHJvdG8SBm1tbS52MSJ3CgxNb2RlbE1ldHJpY3MSCgoCcjIYASABKAESDQoFbnJtc2UYAiABKAESDAoEbWFwZRgDIAEoARITCgtkZWNvbXBfcnNzZBgEIAEoARISCgpob2xkb3V0X3IyGAUgASgBEhUKDWhvbGRvdXRfbnJtc2UYBiABKAEidwoNQ2hhbm5lbFJldHVybhIPCgdjaGFubmVsGAEgASgJEg0KBXNwZW5kGAIgASgBEhQKDGNvbnRyaWJ1dGlvbhgDIAEoARIMCgRyb2FzGAQgASgBEhUKDW1hcmdpbmFsX3JvYXMYBSABKAESCwoDY3BhGAYgASgBIoYCCgxNb2RlbFRyYWluZWQSFAoMd29ya3NwYWNlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJEg8KB3ZlcnNpb24YCiABKA0SEgoKZGF0YXNldF9pZBgLIAEoCRIOCgZqb2JfaWQYDCABKAkSJQoHbWV0cmljcxgNIAEoCzIULm1tbS52MS5Nb2RlbE1ldHJpY3MSJwoIY2hhbm5lbHMYDiADKAsyFS5tbW0udjEuQ2hhbm5lbFJldHVybkoECAUQCmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChJtbW0vdjEvbW9kZWwucHJvdG8SBm1tbS52MSJ3CgxNb2RlbE1ldHJpY3MSCgoCcjIYASABKAESDQoFbnJtc2UYAiABKAESDAoEbWFwZRgDIAEoARITCgtkZWNvbXBfcnNzZBgEIAEoARISCgpob2xkb3V0X3IyGAUgASgBEhUKDWhvbGRvdXRfbnJtc2UYBiABKAEidwoNQ2hhbm5lbFJldHVybhIPCgdjaGFubmVsGAEgASgJEg0KBXNwZW5kGAIgASgBEhQKDGNvbnRyaWJ1dGlvbhgDIAEoARIMCgRyb2FzGAQgASgBEhUKDW1hcmdpbmFsX3JvYXMYBSABKAESCwoDY3BhGAYgASgBIoYCCgxNb2RlbFRyYWluZWQSFAoMd29ya3NwYWNlX2lkGAEgASgJEhAKCG1vZGVsX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJEg8KB3ZlcnNpb24YCiABKA0SEgoKZGF0YXNldF9pZBgLIAEoCRIOCgZqb2JfaWQYDCABKAkSJQoHbWV0cmljcxgNIAEoCzIULm1tbS52MS5Nb2RlbE1ldHJpY3MSJwoIY2hhbm5lbHMYDiADKAsyFS5tbW0udjEuQ2hhbm5lbFJldHVybkoECAUQCiLCAQoNTW9kZWxQcm9tb3RlZBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEAoIbW9kZWxfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEgoKZGF0YXNldF9pZBgKIAEoCRIPCgd2ZXJzaW9uGAsgASgNEhkKEXByZXZpb3VzX21vZGVsX2lkGAwgASgJSgQIBRAKYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Fit and holdout metrics of a model, in Robyn's terms.
@@ -162,4 +162,56 @@ export type ModelTrained = Message<"mmm.v1.ModelTrained"> & {
  */
 export const ModelTrainedSchema: GenMessage<ModelTrained> = /*@__PURE__*/
   messageDesc(file_mmm_v1_model, 2);
+
+/**
+ * Published on mmm.v1.model.promoted when a model becomes its dataset's
+ * production model (e.g. so that optimization prepares a default scenario).
+ *
+ * @generated from message mmm.v1.ModelPromoted
+ */
+export type ModelPromoted = Message<"mmm.v1.ModelPromoted"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * @generated from field: string model_id = 2;
+   */
+  modelId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string dataset_id = 10;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: uint32 version = 11;
+   */
+  version: number;
+
+  /**
+   * The production model it replaces; empty when there was none.
+   *
+   * @generated from field: string previous_model_id = 12;
+   */
+  previousModelId: string;
+};
+
+/**
+ * Describes the message mmm.v1.ModelPromoted.
+ * Use `create(ModelPromotedSchema)` to create a new message.
+ */
+export const ModelPromotedSchema: GenMessage<ModelPromoted> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_model, 3);
 
