@@ -141,24 +141,25 @@ async function main() {
   // 2. The same 10,000-candidate job: whole on one worker, split on one, split over two.
   const seeds = [11, 12];
   const runs: Array<{ label: string; seconds: number; tasks: number }> = [];
-  const whole = await worker('worker-whole', { TRAINING_PART_CANDIDATES: '0' });
+  const whole = await worker('worker-whole');
   await stopChild(one.child);
   for (const seed of seeds)
     runs.push({
-      label: 'one worker process, whole (1 part)',
+      label: 'one worker process, whole',
       ...(await train(ingestDataset.id, { seed })),
     });
   await stopChild(whole.child);
-  const split1 = await worker('worker-split-1');
+  const split = { TRAINING_PART_CANDIDATES: '4000' };
+  const split1 = await worker('worker-split-1', split);
   for (const seed of seeds)
     runs.push({
-      label: 'one worker process, split',
+      label: 'one worker process, split (parts of 4,000)',
       ...(await train(ingestDataset.id, { seed: seed + 10 })),
     });
-  const split2 = await worker('worker-split-2');
+  const split2 = await worker('worker-split-2', split);
   for (const seed of seeds)
     runs.push({
-      label: 'two worker processes, split',
+      label: 'two worker processes, split (parts of 4,000)',
       ...(await train(ingestDataset.id, { seed: seed + 20 })),
     });
   await stopChild(split2.child);

@@ -30,7 +30,7 @@ const variables = {
    * Candidates per part when a search is split over workers: a job is split when this gives at
    * least two parts of trials; 0 never splits.
    */
-  TRAINING_PART_CANDIDATES: integerBetween(0, 100_000_000, 4000),
+  TRAINING_PART_CANDIDATES: integerBetween(0, 100_000_000, 20_000),
   /** Posterior chains per part of a split job. */
   TRAINING_CHAINS_PER_TASK: integerBetween(1, 64, 2),
 };

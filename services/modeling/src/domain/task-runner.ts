@@ -136,6 +136,7 @@ export function taskRunner(deps: TaskRunnerDeps) {
     }
 
     deps.metrics.tasksInFlight.inc();
+    const started = performance.now();
     let lastWrite = 0;
     let lastDone = 0;
     let cancelled = false;
@@ -186,6 +187,11 @@ export function taskRunner(deps: TaskRunnerDeps) {
     }
     await storage.files.put(RESULT_KIND, task.taskId, bytes);
     deps.metrics.tasks.inc({ kind });
+    deps.logger.info('part done', {
+      taskId: task.taskId,
+      kind,
+      seconds: (performance.now() - started) / 1000,
+    });
     await jobs.putTask({
       ...record,
       status: 'DONE',
