@@ -32,12 +32,12 @@ export function planTasks(
   const count = candidateCount(settings);
   const chains = usesPosterior(settings) ? POSTERIOR_DEFAULTS.chains : 0;
   const steps = chains > 0 ? defaultPosteriorSteps(count, chains) : 0;
-  const split =
-    policy.shardCandidates > 0 && count >= policy.shardCandidates && settings.trials > 1;
+  // Whole trials per part; a split that would leave one part of trials is no split.
+  const perTask = Math.max(1, Math.floor(policy.shardCandidates / settings.iterations));
+  const split = policy.shardCandidates > 0 && Math.ceil(settings.trials / perTask) >= 2;
   if (!split) {
     return [[{ id: `${jobId}-fit`, kind: 'fit', from: 0, to: 0, work: count + chains * steps }]];
   }
-  const perTask = Math.max(1, Math.floor(policy.shardCandidates / settings.iterations));
   const trials: PlannedTask[] = [];
   for (let from = 0; from < settings.trials; from += perTask) {
     const to = Math.min(settings.trials, from + perTask);
