@@ -329,7 +329,8 @@ export async function startSubgraph<C extends SubgraphContext>(
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-  const url = `http://${host}:${port}/graphql`;
+  // A worker serves no GraphQL: its URL is the server itself.
+  const url = apollo ? `http://${host}:${port}/graphql` : `http://${host}:${port}`;
 
   let stopped: Promise<void> | undefined;
   const stop = () => {

@@ -2,8 +2,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NatsUnreachableError, loadSchema, parseConfig, startService } from '../src';
-import { freePort } from '../src/testkit';
+import {
+  Counter,
+  createMetricsRegistry,
+  NatsUnreachableError,
+  loadSchema,
+  parseConfig,
+  startService,
+} from '../src';
+import { freePort, startNatsServer } from '../src/testkit';
 import { NODE_PATH, compileSrc } from './compiled-src';
 
 jest.setTimeout(30_000);
@@ -29,6 +36,35 @@ describe('startService', () => {
     );
     await expect(started).rejects.toBeInstanceOf(NatsUnreachableError);
     await expect(started).rejects.toThrow(`cannot reach NATS at NATS_URL=${url} (`);
+  });
+});
+
+describe('a worker (a service without a schema)', () => {
+  it('serves health, readiness and its own metrics, and no GraphQL', async () => {
+    const nats = await startNatsServer();
+    const registry = createMetricsRegistry('probe-worker');
+    new Counter({ name: 'probe_work_total', help: 'work done', registers: [registry] }).inc(3);
+    const service = await startService(
+      {
+        name: 'probe-worker',
+        defaultPort: 0,
+        events: { consumes: [], publishes: [] },
+        onStart: () => ({ context: (base) => base, registry }),
+      },
+      { config: parseConfig({ NATS_URL: nats.url }), port: 0, host: '127.0.0.1' },
+    );
+    try {
+      expect(service.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${service.url}/graphql`, { method: 'POST' })).status).toBe(404);
+      expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(
+        /^probe_work_total(\{[^}]*\})? 3$/m,
+      );
+    } finally {
+      await service.stop();
+      await nats.stop();
+    }
   });
 });
 
