@@ -137,6 +137,13 @@ export function taskRunner(deps: TaskRunnerDeps) {
 
     deps.metrics.tasksInFlight.inc();
     const started = performance.now();
+    // Writes of the part's record go one after the other: a progress write still on its way
+    // must not land after (and so undo) the final DONE.
+    let writes = Promise.resolve();
+    const write = (next: TrainingTaskRecord) => {
+      writes = writes.then(() => jobs.putTask(next)).catch(() => undefined);
+      return writes;
+    };
     let lastWrite = 0;
     let lastDone = 0;
     let cancelled = false;
@@ -153,7 +160,7 @@ export function taskRunner(deps: TaskRunnerDeps) {
       if (now - lastWrite < 250) return;
       lastWrite = now;
       record.updatedAt = new Date(now).toISOString();
-      void jobs.putTask({ ...record }).catch(() => undefined);
+      void write({ ...record });
     });
     const watch = setInterval(() => {
       void jobs
@@ -192,6 +199,7 @@ export function taskRunner(deps: TaskRunnerDeps) {
       kind,
       seconds: (performance.now() - started) / 1000,
     });
+    await writes;
     await jobs.putTask({
       ...record,
       status: 'DONE',
