@@ -70,3 +70,25 @@ export function loadCheckConfig(): LoadCheckConfig {
 export function inheritedEnv(): NodeJS.ProcessEnv {
   return { ...process.env };
 }
+
+export interface ServingBenchConfig {
+  /** Seconds of load per measurement. */
+  seconds: number;
+  /** Print the figures as JSON. */
+  json: boolean;
+  /** Write a CPU profile of the gateway (node --cpu-prof) into this folder. */
+  profileDir: string | undefined;
+}
+
+/**
+ *   BENCH_SECONDS      seconds per measurement (5)
+ *   GATEWAY_PROFILE    folder for a CPU profile of the gateway under load (none)
+ *   --json             print JSON instead of the table
+ */
+export function servingBenchConfig(argv: readonly string[]): ServingBenchConfig {
+  return {
+    seconds: positive('BENCH_SECONDS', 5),
+    json: argv.includes('--json'),
+    profileDir: process.env.GATEWAY_PROFILE || undefined,
+  };
+}

@@ -30,6 +30,12 @@ export function createSubgraphSource(
 ): RemoteGraphQLDataSource<GatewayContext> {
   return new SubgraphSource(name, {
     url,
+    // Node's own fetch (undici: keep-alive pool, TCP_NODELAY, one write per request) instead of
+    // Apollo's default make-fetch-happen, a caching fetch for npm whose agent checks every
+    // request with a stack trace and left the gateway idle waiting on its sockets.
+    fetcher: fetch as unknown as NonNullable<
+      ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0]
+    >['fetcher'],
     willSendRequest({ request, context }) {
       // Health checks and schema loads carry no caller context.
       if (!request.http || !context.requestId) return;

@@ -1,0 +1,139 @@
+// `npm run bench:serving`: what the gateway costs over the subgraph it routes to. Starts its own
+// platform (nats-server, ingestion, modeling API and a training worker, the gateway), stores a
+// dataset with a trained model, then loads on loopback with autocannon, bounded in time:
+// - `{ datasets { id name } }` sent directly to ingestion and through the gateway, at 1 and 10
+//   connections;
+// - through the gateway only: a two-subgraph list (`datasets { models }`) and an entity fetch
+//   (`dataset(id) { models }`, one `_entities` call to modeling).
+// `--json` prints { direct: { c1, c10 }, gateway: { c1, c10 }, twoSubgraphs, entity }, each
+// { rps, p50Ms, p99Ms }. GATEWAY_PROFILE=<dir> runs the gateway with --cpu-prof.
+import { cpus, loadavg } from 'node:os';
+import autocannon from 'autocannon';
+import { generateSyntheticDataset, toCsv } from '@mmm/core';
+import { benchGql, startBenchPlatform } from './bench-platform';
+import { servingBenchConfig } from './config';
+
+interface Figure {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+async function load(
+  url: string,
+  query: string,
+  connections: number,
+  seconds: number,
+): Promise<Figure> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+    connections,
+    duration: seconds,
+  });
+  const failed = result.errors + result.timeouts + result.non2xx;
+  if (failed > 0) throw new Error(`${failed} requests failed on ${url}`);
+  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+}
+
+async function main() {
+  const config = servingBenchConfig(process.argv.slice(2));
+  const platform = await startBenchPlatform();
+  try {
+    const ingestion = await platform.start('ingestion', 'ingestion');
+    const modeling = await platform.start('modeling', 'modeling');
+    const worker = await platform.start('modeling-worker', 'modeling', { MODELING_ROLE: 'worker' });
+    const gateway = await platform.start(
+      'gateway',
+      'gateway',
+      { INGESTION_URL: `${ingestion.url}/graphql`, MODELING_URL: `${modeling.url}/graphql` },
+      config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`] : [],
+    );
+
+    const data = generateSyntheticDataset({ seed: 5, periods: 104, channels: 3 });
+    const { ingestDataset } = await benchGql(
+      ingestion.url,
+      `mutation ($input: IngestDatasetInput!) { ingestDataset(input: $input) { id } }`,
+      {
+        input: {
+          content: toCsv(data),
+          frequency: 'WEEKLY',
+          roles: {
+            date: data.dateColumn,
+            kpi: data.kpiColumn,
+            kpiType: 'REVENUE',
+            paidMedia: data.spendColumns.map((spend) => ({ spend })),
+            controls: data.controlColumns,
+          },
+        },
+      },
+    );
+    const { trainModel } = await benchGql(
+      modeling.url,
+      `mutation ($input: TrainModelInput!) { trainModel(input: $input) { id } }`,
+      { input: { datasetId: ingestDataset.id, iterations: 30, trials: 1 } },
+    );
+    for (;;) {
+      const { trainingJob } = await benchGql(
+        modeling.url,
+        `{ trainingJob(id: "${trainModel.id}") { status } }`,
+      );
+      if (trainingJob.status === 'SUCCEEDED') break;
+      if (trainingJob.status === 'FAILED') throw new Error('the model did not train');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await platform.stop(worker);
+
+    const list = '{ datasets { id name } }';
+    const direct = `${ingestion.url}/graphql`;
+    const through = `${gateway.url}/graphql`;
+    // Warm both paths (query plans, connections) before measuring.
+    await load(through, list, 10, 1);
+    await load(direct, list, 10, 1);
+    const s = config.seconds;
+    const figures = {
+      direct: { c1: await load(direct, list, 1, s), c10: await load(direct, list, 10, s) },
+      gateway: { c1: await load(through, list, 1, s), c10: await load(through, list, 10, s) },
+      twoSubgraphs: await load(through, '{ datasets { id name models { id version } } }', 10, s),
+      entity: await load(
+        through,
+        `{ dataset(id: "${ingestDataset.id}") { name models { id stage } } }`,
+        10,
+        s,
+      ),
+    };
+    if (config.json) {
+      console.log(JSON.stringify(figures, null, 2));
+      return;
+    }
+    const row = (label: string, f: Figure) =>
+      `| ${label} | ${Math.round(f.rps).toLocaleString('en-US')} | ${f.p50Ms} | ${f.p99Ms} |`;
+    console.log(
+      [
+        `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; ${s} s per row; load average at the end ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(', ')}.`,
+        '',
+        '| query | requests/s | p50 ms | p99 ms |',
+        '| --- | --- | --- | --- |',
+        row('`datasets { id name }`, ingestion direct, 1 connection', figures.direct.c1),
+        row('same, through the gateway, 1 connection', figures.gateway.c1),
+        row('`datasets { id name }`, ingestion direct, 10 connections', figures.direct.c10),
+        row('same, through the gateway, 10 connections', figures.gateway.c10),
+        row('`datasets { models }` (two subgraphs), gateway, 10 connections', figures.twoSubgraphs),
+        row('`dataset(id) { models }` (entity fetch), gateway, 10 connections', figures.entity),
+        '',
+        `Gateway throughput at 10 connections: ${((100 * figures.gateway.c10.rps) / figures.direct.c10.rps).toFixed(0)}% of direct; added p50 at 1 connection: ${(figures.gateway.c1.p50Ms - figures.direct.c1.p50Ms).toFixed(1)} ms.`,
+      ].join('\n'),
+    );
+  } finally {
+    await platform.stopAll();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
