@@ -7,3 +7,4 @@ export * from './synthetic';
 export * from './search';
 export * from './model';
 export * from './outputs';
+export * from './allocate';

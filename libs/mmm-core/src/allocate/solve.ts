@@ -1,0 +1,369 @@
+/**
+ * The best allocation at a given total spend per period, and the feasible totals. Concave
+ * curves on every channel's domain: the exact price solver (kkt.ts). Otherwise: the grid
+ * program (grid.ts), global on its grid, then the exact solver on the concave piece of each
+ * curve the grid chose (channels the grid left on a convex stretch, e.g. at a lower bound
+ * below the S-curve's take-off, stay where it put them); the better of the grid point and its
+ * refinement is kept.
+ */
+import { channelResponseCurve, type ChannelResponseCurve } from './curves';
+import { InfeasibleAllocationError } from './errors';
+import { solveGrid, type GridTables } from './grid';
+import {
+  kktViolation,
+  nodeParents,
+  nodeRanges,
+  settleOnRules,
+  solveConcave,
+  type ConcaveProblem,
+  type ConcaveSolution,
+} from './kkt';
+import { nodeBounds, type ResolvedScenario } from './scenario';
+
+export type AllocationMethod = 'kkt' | 'grid-dp+kkt';
+
+export interface AllocationContext {
+  scenario: ResolvedScenario;
+  curves: ChannelResponseCurve[];
+  lower: Float64Array;
+  /** User upper bounds (Infinity when none). */
+  upper: Float64Array;
+  lowerSum: number;
+  parents: Int32Array;
+  /** Some node bound is a share of the total (so node bounds move with the total). */
+  shareRules: boolean;
+}
+
+export interface SolvedTotal {
+  total: number;
+  x: Float64Array;
+  value: number;
+  method: AllocationMethod;
+  /** The concave problem the final answer solves exactly (null: a grid point was kept). */
+  problem: ConcaveProblem | null;
+  solution: ConcaveSolution | null;
+  /** KKT violation on `problem` (0 when none). */
+  kkt: number;
+  /** Grid step in spend per period (global method only). */
+  gridStep: number | null;
+}
+
+export function createContext(
+  scenario: ResolvedScenario,
+  model = scenario.model,
+): AllocationContext {
+  const curves = scenario.channels.map((c) =>
+    channelResponseCurve(
+      model,
+      model.channels.find((m) => m.name === c.name)!,
+      scenario.periods,
+      scenario.carryover,
+    ),
+  );
+  const lower = Float64Array.from(scenario.channels, (c) => c.lower);
+  const upper = Float64Array.from(scenario.channels, (c) => c.upper);
+  return {
+    scenario,
+    curves,
+    lower,
+    upper,
+    lowerSum: lower.reduce((a, b) => a + b, 0),
+    parents: nodeParents(scenario.nodes),
+    shareRules: scenario.nodes.some((n, k) => k > 0 && (n.minShare > 0 || n.maxShare < 1)),
+  };
+}
+
+export function totalResponse(ctx: AllocationContext, x: ArrayLike<number>): number {
+  let v = 0;
+  for (let c = 0; c < ctx.curves.length; c++) v += ctx.curves[c].value(x[c]);
+  return v;
+}
+
+/** Node bounds and finite channel domains when the allocation spends `total` per period. */
+export function boundsAt(ctx: AllocationContext, total: number) {
+  const nodes = ctx.scenario.nodes;
+  const nodeLo = new Float64Array(nodes.length);
+  const nodeHi = new Float64Array(nodes.length);
+  nodes.forEach((node, k) => ([nodeLo[k], nodeHi[k]] = nodeBounds(node, total, k === 0)));
+  // No channel can take more than the total less every other channel's least.
+  const hi = Float64Array.from(ctx.upper, (u, c) =>
+    Math.max(ctx.lower[c], Math.min(u, total - (ctx.lowerSum - ctx.lower[c]))),
+  );
+  return { nodeLo, nodeHi, hi };
+}
+
+/** Feasibility margin at a total (>= 0 when feasible); concave in the total. */
+function marginAt(ctx: AllocationContext, total: number): number {
+  const { nodeLo, nodeHi, hi } = boundsAt(ctx, total);
+  return nodeRanges(ctx.scenario.nodes, ctx.lower, hi, nodeLo, nodeHi).margin;
+}
+
+const money = (v: number): string =>
+  Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : 'unbounded';
+
+/** The rules that make a total infeasible, found at the deepest node whose range is empty. */
+export function explainConflict(ctx: AllocationContext, total: number): InfeasibleAllocationError {
+  const { scenario, lower, upper } = ctx;
+  const nodes = scenario.nodes;
+  const { nodeLo, nodeHi } = boundsAt(ctx, total);
+  const lo = new Float64Array(nodes.length);
+  const hi = new Float64Array(nodes.length);
+  const loRules: string[][] = [];
+  const hiRules: string[][] = [];
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    let a = 0;
+    let b = 0;
+    const ra: string[] = [];
+    const rb: string[] = [];
+    for (const c of nodes[k].leaves) {
+      a += lower[c];
+      b += upper[c];
+      if (lower[c] > 0) ra.push(scenario.channels[c].lowerRule);
+      if (Number.isFinite(upper[c])) rb.push(scenario.channels[c].upperRule);
+    }
+    for (const j of nodes[k].children) {
+      a += lo[j];
+      b += hi[j];
+      ra.push(...loRules[j]);
+      rb.push(...hiRules[j]);
+    }
+    const own = k === 0 ? 'budget' : undefined;
+    loRules[k] = nodeLo[k] > a ? [own ?? nodes[k].lowerRule] : ra;
+    hiRules[k] = nodeHi[k] < b ? [own ?? nodes[k].upperRule] : rb;
+    lo[k] = Math.max(a, nodeLo[k]);
+    hi[k] = Math.min(b, nodeHi[k]);
+    const tol = 1e-9 * Math.max(1, Math.abs(lo[k]), Math.abs(hi[k]));
+    if (lo[k] > hi[k] + tol) {
+      const rules = [...new Set([...loRules[k], ...hiRules[k]])];
+      const what = k === 0 ? 'the total spend' : `the spend of ${nodes[k].rules.join(' and ')}`;
+      const low =
+        k === 0 && nodeLo[k] > a
+          ? `the budget is ${money(total)} per period`
+          : `at least ${money(lo[k])} per period is needed`;
+      const high =
+        k === 0 && nodeHi[k] < b
+          ? `the budget is ${money(total)} per period`
+          : `at most ${money(hi[k])} per period is allowed`;
+      return new InfeasibleAllocationError(
+        rules.length ? rules : ['budget'],
+        `${what}: ${low} but ${high}`,
+      );
+    }
+  }
+  return new InfeasibleAllocationError(
+    ['budget'],
+    `no allocation of ${money(total)} per period meets every rule`,
+  );
+}
+
+/**
+ * The totals per period that some allocation reaches under the rules, within [0, ceiling]:
+ * an interval, since the margin is concave in the total (golden section for its maximum,
+ * then bisection for each end). Throws, naming the rules, when there is none.
+ */
+export function feasibleTotals(ctx: AllocationContext, ceiling: number): [number, number] {
+  // Stricter than nodeRanges (1e-9), so that every total found here passes the solvers.
+  const tol = (t: number) => -1e-10 * Math.max(1, t);
+  const ok = (t: number) => marginAt(ctx, t) >= tol(t);
+  if (ok(ceiling)) {
+    let a = 0;
+    let b = ceiling;
+    if (ok(0)) return [0, ceiling];
+    for (let it = 0; it < 200 && b - a > 1e-13 * Math.max(1, b); it++) {
+      const m = 0.5 * (a + b);
+      if (ok(m)) b = m;
+      else a = m;
+    }
+    return [b, ceiling];
+  }
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = 0;
+  let b = ceiling;
+  let c = b - phi * (b - a);
+  let d = a + phi * (b - a);
+  let fc = marginAt(ctx, c);
+  let fd = marginAt(ctx, d);
+  for (let it = 0; it < 200 && b - a > 1e-13 * Math.max(1, b); it++) {
+    if (fc >= fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - phi * (b - a);
+      fc = marginAt(ctx, c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + phi * (b - a);
+      fd = marginAt(ctx, d);
+    }
+  }
+  const best = fc >= fd ? c : d;
+  if (!ok(best)) throw explainConflict(ctx, ceiling);
+  const edge = (from: number, to: number) => {
+    // from is feasible, to is not.
+    for (let it = 0; it < 200 && Math.abs(to - from) > 1e-13 * Math.max(1, from); it++) {
+      const m = 0.5 * (from + to);
+      if (ok(m)) from = m;
+      else to = m;
+    }
+    return from;
+  };
+  return [ok(0) ? 0 : edge(best, 0), edge(best, ceiling)];
+}
+
+interface Piece {
+  from: number;
+  to: number;
+  concave: boolean;
+}
+
+function channelPieces(ctx: AllocationContext, hi: Float64Array): Piece[][] {
+  return ctx.curves.map((curve, c) => curve.pieces(ctx.lower[c], hi[c]));
+}
+
+function concaveProblem(
+  ctx: AllocationContext,
+  total: number,
+  lo: Float64Array,
+  hi: Float64Array,
+): ConcaveProblem {
+  const { nodeLo, nodeHi } = boundsAt(ctx, total);
+  return { curves: ctx.curves, lo, hi, nodes: ctx.scenario.nodes, nodeLo, nodeHi };
+}
+
+function exact(ctx: AllocationContext, problem: ConcaveProblem, total: number): SolvedTotal | null {
+  const solution = solveConcave(problem);
+  if (!solution) return null;
+  return {
+    total,
+    x: solution.x,
+    value: totalResponse(ctx, solution.x),
+    method: 'kkt',
+    problem,
+    solution,
+    kkt: kktViolation(problem, solution, ctx.parents),
+    gridStep: null,
+  };
+}
+
+/**
+ * Refine a grid allocation: each channel keeps the concave piece of its curve that holds its
+ * grid spend (or stays at that spend when it lies on a convex stretch), and the exact solver
+ * finds the best allocation on those pieces at `total`. Keeps the grid point (moved onto the
+ * rules) when that is better or the pieces cannot meet the rules.
+ */
+export function refineGridPoint(
+  ctx: AllocationContext,
+  total: number,
+  grid: Float64Array,
+  pieces: Piece[][],
+  step: number,
+): SolvedTotal {
+  const { nodeLo, nodeHi, hi } = boundsAt(ctx, total);
+  const nodes = ctx.scenario.nodes;
+  const ranges = nodeRanges(nodes, ctx.lower, hi, nodeLo, nodeHi);
+  const settled = settleOnRules(Float64Array.from(grid), nodes, ctx.lower, hi, ranges, total);
+  const kept: SolvedTotal = {
+    total,
+    x: settled,
+    value: totalResponse(ctx, settled),
+    method: 'grid-dp+kkt',
+    problem: null,
+    solution: null,
+    kkt: 0,
+    gridStep: step,
+  };
+  const lo = new Float64Array(grid.length);
+  const up = new Float64Array(grid.length);
+  for (let c = 0; c < grid.length; c++) {
+    const x = Math.min(Math.max(grid[c], ctx.lower[c]), hi[c]);
+    const piece =
+      pieces[c].find((p) => p.concave && x >= p.from && x <= p.to) ??
+      pieces[c].find((p) => x >= p.from && x <= p.to);
+    if (piece?.concave) {
+      lo[c] = piece.from;
+      up[c] = Math.min(piece.to, hi[c]);
+    } else {
+      lo[c] = up[c] = x;
+    }
+  }
+  const refined = exact(ctx, concaveProblem(ctx, total, lo, up), total);
+  if (!refined || refined.value < kept.value) return kept;
+  return { ...refined, method: 'grid-dp+kkt', gridStep: step };
+}
+
+/** Whether every curve is concave on its whole domain at this total. */
+export function isConcave(ctx: AllocationContext, total: number): boolean {
+  const { hi } = boundsAt(ctx, total);
+  return channelPieces(ctx, hi).every((p) => p.length === 1 && p[0].concave);
+}
+
+/** Grid tables over totals up to `top` per period (node bounds taken at `boundsTotal`). */
+export function gridTables(
+  ctx: AllocationContext,
+  top: number,
+  boundsTotal: number,
+): { tables: GridTables; step: number; pieces: Piece[][] } {
+  const { nodeLo, nodeHi } = boundsAt(ctx, boundsTotal);
+  const { hi } = boundsAt(ctx, top);
+  const steps = ctx.scenario.gridSteps;
+  const step = Math.max((top - ctx.lowerSum) / steps, 1e-300);
+  const tables = solveGrid({
+    curves: ctx.curves,
+    lo: ctx.lower,
+    hi,
+    nodes: ctx.scenario.nodes,
+    nodeLo,
+    nodeHi,
+    step,
+    steps,
+  });
+  return { tables, step, pieces: channelPieces(ctx, hi) };
+}
+
+/** The grid index nearest below `total` with a finite value (the rules may cut grid points). */
+export function gridIndex(tables: GridTables, step: number, total: number): number {
+  let j = Math.min(tables.root.length - 1, Math.floor((total - tables.lowerSum) / step + 1e-9));
+  j = Math.max(j, 0);
+  for (let d = 0; d < tables.root.length; d++) {
+    if (j - d >= 0 && tables.root[j - d] > -Infinity) return j - d;
+    if (j + d < tables.root.length && tables.root[j + d] > -Infinity) return j + d;
+  }
+  return j;
+}
+
+/** The best allocation spending exactly `total` per period (the caller checked feasibility). */
+export function solveAtTotal(ctx: AllocationContext, total: number): SolvedTotal {
+  const { nodeLo, nodeHi, hi } = boundsAt(ctx, total);
+  const ranges = nodeRanges(ctx.scenario.nodes, ctx.lower, hi, nodeLo, nodeHi);
+  if (ranges.conflict >= 0) throw explainConflict(ctx, total);
+  const pieces = channelPieces(ctx, hi);
+  if (pieces.every((p) => p.length === 1 && p[0].concave)) {
+    const solved = exact(ctx, concaveProblem(ctx, total, ctx.lower, hi), total);
+    if (solved) return solved;
+  }
+  if (!(total > ctx.lowerSum)) {
+    const x = settleOnRules(
+      Float64Array.from(ctx.lower),
+      ctx.scenario.nodes,
+      ctx.lower,
+      hi,
+      ranges,
+      total,
+    );
+    return {
+      total,
+      x,
+      value: totalResponse(ctx, x),
+      method: 'kkt',
+      problem: null,
+      solution: null,
+      kkt: 0,
+      gridStep: null,
+    };
+  }
+  const { tables, step } = gridTables(ctx, total, total);
+  const j = gridIndex(tables, step, total);
+  return refineGridPoint(ctx, total, tables.allocation(j), pieces, step);
+}
