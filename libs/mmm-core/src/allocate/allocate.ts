@@ -376,7 +376,7 @@ function solveObjective(ctx: AllocationContext): SolvedTotal {
 /** Whether x meets every rule at its total, to a relative 1e-9. */
 function meetsRules(ctx: AllocationContext, x: ArrayLike<number>): boolean {
   const total = Array.from(x).reduce((a, v) => a + v, 0);
-  const tol = 1e-9 * Math.max(1, total);
+  const tol = 1e-9 * total;
   for (let c = 0; c < x.length; c++) {
     if (x[c] < ctx.lower[c] - tol || x[c] > ctx.upper[c] + tol) return false;
   }
@@ -509,7 +509,8 @@ export function allocateBudget(
     const isTarget = s.objective === 'target-roas' || s.objective === 'target-cpa';
     const worse = isTarget
       ? reference.reduce((a, v) => a + v, 0) > solved.total * (1 + 1e-12)
-      : score(ctx, reference) > score(ctx, solved.x) + 1e-12 * Math.abs(score(ctx, solved.x));
+      : // Rounding aside (1e-9): a tie, e.g. when the current mix is optimal, keeps the answer.
+        score(ctx, reference) > score(ctx, solved.x) + 1e-9 * Math.abs(score(ctx, solved.x));
     if (worse) {
       solved = {
         ...solved,

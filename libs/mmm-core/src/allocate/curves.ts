@@ -44,12 +44,21 @@ export function saturationSlopes(saturation: ChannelSaturation, d: number): [num
                 : 0;
       return [slope, curvature];
     }
-    // With q = (I/d)^alpha: s = 1/(1+q), s(1-s) = q/(1+q)^2 without the cancellation of 1 - s.
+    const shape = (s: number) => alpha * (1 - 2 * s) - 1;
+    if (d < inflexion) {
+      // r = (d/I)^alpha <= 1 and r/d in logs: no overflow for the tiniest d.
+      const lr = alpha * (Math.log(d) - Math.log(inflexion));
+      const r = Math.exp(lr);
+      const s = r / (1 + r);
+      const w = alpha / ((1 + r) * (1 + r));
+      const ld = Math.log(d);
+      return [w * Math.exp(lr - ld), w * Math.exp(lr - 2 * ld) * shape(s)];
+    }
+    // q = (I/d)^alpha <= 1: s = 1/(1+q), s(1-s) = q/(1+q)^2 without the cancellation of 1 - s.
     const q = Math.exp(alpha * (Math.log(inflexion) - Math.log(d)));
     const s = 1 / (1 + q);
-    const ss = q / ((1 + q) * (1 + q));
-    const slope = (alpha * ss) / d;
-    return [slope, (slope / d) * (alpha * (1 - 2 * s) - 1)];
+    const slope = (alpha * q) / ((1 + q) * (1 + q) * d);
+    return [slope, (slope / d) * shape(s)];
   }
   if (!(saturation.scale > 0)) return [0, 0];
   const k = saturation.lam / saturation.scale;
@@ -186,8 +195,8 @@ export class ChannelResponseCurve {
   }
 }
 
-/** Periods after a unit of spend until its adstock falls below TAIL_SHARE of its peak. */
-function carryoverTail(model: MediaMixModel, channel: ModelChannel): number {
+/** Periods after a unit of spend until its adstock falls below `share` of its peak. */
+function carryoverTail(model: MediaMixModel, channel: ModelChannel, share = TAIL_SHARE): number {
   const n = model.periods.count;
   const impulse = new Float64Array(n + MAX_TAIL + 1);
   impulse[n] = 1;
@@ -195,7 +204,7 @@ function carryoverTail(model: MediaMixModel, channel: ModelChannel): number {
   let peak = 0;
   for (let k = n; k < response.length; k++) peak = Math.max(peak, response[k]);
   let last = n;
-  for (let k = n; k < response.length; k++) if (response[k] > TAIL_SHARE * peak) last = k;
+  for (let k = n; k < response.length; k++) if (response[k] > share * peak) last = k;
   return last - n;
 }
 
@@ -223,12 +232,13 @@ export function channelResponseCurve(
     );
   }
   const n = model.periods.count;
-  const tail = carryoverTail(model, channel);
   if (mode === 'steady-state') {
-    // The adstock of spend held at 1 for longer than the carryover lasts: the sum of weights.
-    const held = new Float64Array(n + tail + 1);
+    // The adstock of spend held at 1 for longer than the carryover lasts: the sum of weights
+    // (one term, so the sum can be followed to the last double).
+    const long = carryoverTail(model, channel, 1e-17);
+    const held = new Float64Array(n + long + 1);
     held.fill(1, n);
-    const level = adstockSeries(model, channel, held)[n + tail];
+    const level = adstockSeries(model, channel, held)[n + long];
     return new ChannelResponseCurve(
       channel.saturation,
       Float64Array.of(periods * beta),
@@ -237,6 +247,7 @@ export function channelResponseCurve(
       scale,
     );
   }
+  const tail = carryoverTail(model, channel);
   const h = periods + tail;
   // Without the plan: the history's carryover into the new periods (forecast with zero spend).
   const history = new Float64Array(n + h);

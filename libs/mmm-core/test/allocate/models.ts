@@ -16,11 +16,18 @@ export interface ChannelSpec {
   costPerUnit?: number;
   history?: number[];
   kind?: 'paid' | 'organic';
+  /** Logistic saturation (lam, scale) instead of Hill. */
+  logistic?: { lam: number; scale: number };
 }
 
 export function handModel(
   specs: ChannelSpec[],
-  options: { periods?: number; kpiType?: 'revenue' | 'conversions' } = {},
+  options: {
+    periods?: number;
+    kpiType?: 'revenue' | 'conversions';
+    /** Weibull CDF adstock with this shape and scale for every channel (default geometric). */
+    weibull?: { shape: number; scale: number };
+  } = {},
 ): MediaMixModel {
   const n = options.periods ?? 52;
   const channels: ModelChannel[] = specs.map((s) => {
@@ -30,8 +37,10 @@ export function handModel(
       name: s.name,
       kind: s.kind ?? 'paid',
       coefficient: s.coefficient,
-      adstock: { theta: s.theta ?? 0 },
-      saturation: { type: 'hill', alpha: s.alpha, gamma: 0.5, inflexion: s.inflexion },
+      adstock: options.weibull ? { ...options.weibull, windowLength: n } : { theta: s.theta ?? 0 },
+      saturation: s.logistic
+        ? { type: 'logistic', ...s.logistic }
+        : { type: 'hill', alpha: s.alpha, gamma: 0.5, inflexion: s.inflexion },
       history,
       meanSpend: s.meanSpend,
       costPerUnit: cpu,
@@ -41,7 +50,7 @@ export function handModel(
   return {
     schemaVersion: 2,
     kpi: { name: 'revenue', type: options.kpiType ?? 'revenue' },
-    adstock: 'geometric',
+    adstock: options.weibull ? 'weibull_cdf' : 'geometric',
     periods: { count: n, trainEnd: n },
     intercept: 1000,
     lambda: 0,
