@@ -679,7 +679,18 @@ export function efficientFrontier(
   if (isConcave(ctx, top) || ctx.shareRules) {
     return totals.map((t) => point(t, solveAtTotal(ctx, t)));
   }
-  const { tables, step, pieces } = gridTables(ctx, top, top);
+  // Evenly spaced budgets (the usual frontier) are put on the grid exactly.
+  const sorted = [...new Set(totals)].sort((a, b) => a - b);
+  const spacing = sorted.length > 1 ? sorted[1] - sorted[0] : 0;
+  const even =
+    spacing > 0 &&
+    sorted.every((t, i) => Math.abs(t - sorted[0] - i * spacing) <= 1e-9 * Math.max(1, t));
+  const { tables, step, pieces } = gridTables(
+    ctx,
+    top,
+    top,
+    even ? { spacing, first: sorted[0] } : undefined,
+  );
   return totals.map((t) => {
     if (!(t > ctx.lowerSum)) return point(t, solveAtTotal(ctx, t));
     const j = gridIndex(tables, step, t);

@@ -24,47 +24,69 @@ const TAIL_SHARE = 1e-6;
 /** At most this many periods of carryover after the horizon are followed. */
 const MAX_TAIL = 2000;
 
-/** s'(d) and s''(d) of the model's saturation (s itself is saturationValue). */
-export function saturationSlopes(saturation: ChannelSaturation, d: number): [number, number] {
+/**
+ * s'(d) and s''(d) of the model's saturation (s itself is saturationValue), written into
+ * out[0] and out[1]: the allocator's inner loops call this millions of times, so it allocates
+ * nothing.
+ */
+export function saturationSlopesInto(
+  saturation: ChannelSaturation,
+  d: number,
+  out: Float64Array,
+): Float64Array {
   if (saturation.type === 'hill') {
     const { alpha, inflexion } = saturation;
-    if (!(inflexion > 0)) return [0, 0];
+    if (!(inflexion > 0)) {
+      out[0] = out[1] = 0;
+      return out;
+    }
     if (!(d > 0)) {
       // Limits at 0 of alpha d^(alpha-1) / I^alpha and its derivative.
-      const slope = alpha < 1 ? Infinity : alpha === 1 ? 1 / inflexion : 0;
-      const curvature =
+      const i2 = inflexion * inflexion;
+      out[0] = alpha < 1 ? Infinity : alpha === 1 ? 1 / inflexion : 0;
+      out[1] =
         alpha < 1
           ? -Infinity
           : alpha === 1
-            ? -2 / (inflexion * inflexion)
+            ? -2 / i2
             : alpha < 2
               ? Infinity
               : alpha === 2
-                ? 2 / (inflexion * inflexion)
+                ? 2 / i2
                 : 0;
-      return [slope, curvature];
+      return out;
     }
-    const shape = (s: number) => alpha * (1 - 2 * s) - 1;
+    const ld = Math.log(d);
     if (d < inflexion) {
-      // r = (d/I)^alpha <= 1 and r/d in logs: no overflow for the tiniest d.
-      const lr = alpha * (Math.log(d) - Math.log(inflexion));
+      // r = (d/I)^alpha <= 1, and r/d in logs: no overflow for the tiniest d.
+      const lr = alpha * (ld - Math.log(inflexion));
       const r = Math.exp(lr);
-      const s = r / (1 + r);
       const w = alpha / ((1 + r) * (1 + r));
-      const ld = Math.log(d);
-      return [w * Math.exp(lr - ld), w * Math.exp(lr - 2 * ld) * shape(s)];
+      out[0] = w * Math.exp(lr - ld);
+      out[1] = (out[0] / d) * (alpha * (1 - (2 * r) / (1 + r)) - 1);
+      return out;
     }
     // q = (I/d)^alpha <= 1: s = 1/(1+q), s(1-s) = q/(1+q)^2 without the cancellation of 1 - s.
-    const q = Math.exp(alpha * (Math.log(inflexion) - Math.log(d)));
-    const s = 1 / (1 + q);
-    const slope = (alpha * q) / ((1 + q) * (1 + q) * d);
-    return [slope, (slope / d) * shape(s)];
+    const q = Math.exp(alpha * (Math.log(inflexion) - ld));
+    out[0] = (alpha * q) / ((1 + q) * (1 + q) * d);
+    out[1] = (out[0] / d) * (alpha * (1 - 2 / (1 + q)) - 1);
+    return out;
   }
-  if (!(saturation.scale > 0)) return [0, 0];
+  if (!(saturation.scale > 0)) {
+    out[0] = out[1] = 0;
+    return out;
+  }
   const k = saturation.lam / saturation.scale;
   const s = saturationValue(saturation, d);
-  const slope = 0.5 * k * (1 - s * s);
-  return [slope, -k * s * slope];
+  out[0] = 0.5 * k * (1 - s * s);
+  out[1] = -k * s * out[0];
+  return out;
+}
+
+/** s'(d) and s''(d) of the model's saturation, as a pair. */
+export function saturationSlopes(saturation: ChannelSaturation, d: number): [number, number] {
+  const out = saturationSlopesInto(saturation, d, new Float64Array(2));
+  return [out[0], out[1]];
 }
 
 /** The adstock level d at which s''(d) = 0 (Hill, alpha > 1), or 0 when s is concave. */
@@ -81,6 +103,9 @@ export class ChannelResponseCurve {
   /** Spend per period of a typical scale (current spend, or a Hill inflexion), for searches. */
   readonly scale: number;
   private readonly base: Float64Array;
+  private readonly scratch = new Float64Array(2);
+  /** The last derivatives(x): [dR/dx, d2R/dx2]. */
+  readonly slopes = new Float64Array(2);
   constructor(
     readonly saturation: ChannelSaturation,
     readonly weight: Float64Array,
@@ -109,24 +134,32 @@ export class ChannelResponseCurve {
 
   /** dR/dx: KPI per unit of spend per period (periods x marginal ROAS). */
   marginal(x: number): number {
-    let m = 0;
-    for (let k = 0; k < this.weight.length; k++) {
-      const a = this.slope[k];
-      if (a === 0) continue;
-      m += this.weight[k] * a * saturationSlopes(this.saturation, this.offset[k] + a * x)[0];
-    }
-    return m;
+    this.derivatives(x);
+    return this.slopes[0];
   }
 
   /** d2R/dx2. */
   curvature(x: number): number {
+    this.derivatives(x);
+    return this.slopes[1];
+  }
+
+  /** dR/dx and d2R/dx2 in one pass, into `slopes` (read it before the next call). */
+  derivatives(x: number): Float64Array {
     let m = 0;
+    let c = 0;
+    const out = this.scratch;
     for (let k = 0; k < this.weight.length; k++) {
       const a = this.slope[k];
       if (a === 0) continue;
-      m += this.weight[k] * a * a * saturationSlopes(this.saturation, this.offset[k] + a * x)[1];
+      saturationSlopesInto(this.saturation, this.offset[k] + a * x, out);
+      const w = this.weight[k] * a;
+      m += w * out[0];
+      c += w * a * out[1];
     }
-    return m;
+    this.slopes[0] = m;
+    this.slopes[1] = c;
+    return this.slopes;
   }
 
   /**

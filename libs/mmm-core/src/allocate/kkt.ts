@@ -137,61 +137,81 @@ export function settleOnRules(
   return x;
 }
 
-/** Where channel c's marginal return falls to `price` on its domain (its demand at a price). */
+/** dx/dprice at the last demand() (0 when it returned an end of the domain). */
+let demandSlope = 0;
+
+/**
+ * Where a channel's marginal return falls to `price` on its domain [a, b] (its demand at a
+ * price), given its marginal returns at the ends. Newton inside a shrinking bracket.
+ */
 function demand(
   curve: ChannelResponseCurve,
   a: number,
   b: number,
+  ma: number,
+  mb: number,
   price: number,
   start: number,
 ): number {
-  if (!(b > a)) return a;
-  if (!(curve.marginal(a) > price)) return a;
-  if (curve.marginal(b) >= price) return b;
-  // marginal(a) > price > marginal(b), marginal decreasing: Newton inside a shrinking bracket.
+  demandSlope = 0;
+  if (!(b > a) || !(ma > price)) return a;
+  if (mb >= price) return b;
   let x = start > a && start < b ? start : 0.5 * (a + b);
+  let curvature = 0;
   for (let it = 0; it < 200; it++) {
-    const g = curve.marginal(x) - price;
+    const d = curve.derivatives(x);
+    const g = d[0] - price;
+    curvature = d[1];
     if (g > 0) a = x;
     else b = x;
     if (Math.abs(g) <= 1e-15 * price || b - a <= 4e-16 * Math.max(Math.abs(a), Math.abs(b))) {
       break;
     }
-    const c = curve.curvature(x);
-    const next = c < 0 ? x - g / c : NaN;
+    const next = curvature < 0 ? x - g / curvature : NaN;
     x = next > a && next < b ? next : 0.5 * (a + b);
   }
+  demandSlope = curvature < 0 ? 1 / curvature : 0;
   return x;
 }
 
 /**
  * Solve the concave problem exactly. Returns null when the domains and node bounds leave no
  * allocation (ranges.conflict >= 0); callers that built the problem from user rules check
- * that first and name the rules.
+ * that first and name the rules. `priceHint`: a root price to start from (e.g. that of a
+ * nearby problem).
  */
-export function solveConcave(problem: ConcaveProblem): ConcaveSolution | null {
+export function solveConcave(problem: ConcaveProblem, priceHint?: number): ConcaveSolution | null {
   const { curves, lo, hi, nodes } = problem;
   const ranges = nodeRanges(nodes, lo, hi, problem.nodeLo, problem.nodeHi);
   if (ranges.conflict >= 0) return null;
   const n = curves.length;
   const x = new Float64Array(n);
   const warm = Float64Array.from(lo, (v, c) => 0.5 * (v + hi[c]));
+  const mLo = Float64Array.from(lo, (v, c) => (hi[c] > v ? curves[c].marginal(v) : 0));
+  const mHi = Float64Array.from(hi, (v, c) => (v > lo[c] ? curves[c].marginal(v) : 0));
   const nodePrice = new Float64Array(nodes.length);
   const channelPrice = new Float64Array(n);
+  // d(spend)/d(price) of the last free() call.
+  let slope = 0;
 
   const leafDemand = (c: number, p: number) => {
-    const v = demand(curves[c], lo[c], hi[c], p, warm[c]);
+    const v = demand(curves[c], lo[c], hi[c], mLo[c], mHi[c], p, warm[c]);
     warm[c] = v;
+    slope += demandSlope;
     return v;
   };
   // A node's spend at a price when its own bounds do not bind (children clamped to theirs).
   const free = (k: number, p: number): number => {
     let s = 0;
     for (const c of nodes[k].leaves) s += leafDemand(c, p);
-    for (const j of nodes[k].children) s += clamp(free(j, p), ranges.lo[j], ranges.hi[j]);
+    for (const j of nodes[k].children) {
+      const before = slope;
+      const f = free(j, p);
+      if (f < ranges.lo[j] || f > ranges.hi[j]) slope = before;
+      s += clamp(f, ranges.lo[j], ranges.hi[j]);
+    }
     return s;
   };
-  const channelsOf = (k: number) => nodes[k].channels;
 
   const assign = (k: number, p: number): void => {
     nodePrice[k] = p;
@@ -207,11 +227,11 @@ export function solveConcave(problem: ConcaveProblem): ConcaveSolution | null {
     }
   };
 
-  const solveNode = (k: number, target: number): void => {
-    // The price bracket: at pHi every channel sits at its lower end, at pLo = 0 at its upper.
+  const solveNode = (k: number, target: number, hint?: number): void => {
+    // The price bracket: at pHi every channel sits at its lower end, at 0 at its upper.
     let pHi = 0;
-    for (const c of channelsOf(k)) {
-      const m = curves[c].marginal(lo[c]);
+    for (const c of nodes[k].channels) {
+      const m = mLo[c];
       if (Number.isFinite(m)) pHi = Math.max(pHi, m);
       else pHi = Math.max(pHi, curves[c].marginal(lo[c] + 1e-9 * curves[c].scale));
     }
@@ -227,41 +247,30 @@ export function solveConcave(problem: ConcaveProblem): ConcaveSolution | null {
       return;
     }
     let pLo = 0;
-    let fLo = free(k, 0);
-    if (fLo <= target) {
+    if (free(k, 0) <= target) {
       assign(k, 0);
       return;
     }
-    let p = pHi;
-    let side = 0;
+    // Newton on the price (spend falls with the price; its slope is sum dx/dp of the channels
+    // inside their domains), kept inside the bracket; geometric bisection when it leaves it.
+    let p = hint !== undefined && hint > 0 && hint < pHi ? hint : pHi * 1e-3;
     for (let it = 0; it < 300; it++) {
-      // Geometric steps while the bracket spans orders of magnitude, then regula falsi with
-      // the Illinois rule (fast on the smooth demand curve), bisection when it stalls.
-      if (pLo === 0 || pHi > 16 * pLo) p = pLo === 0 ? pHi * 1e-3 : Math.sqrt(pLo * pHi);
-      else {
-        p = pLo + ((fLo - target) / (fLo - fHi)) * (pHi - pLo);
-        if (!(p > pLo && p < pHi)) p = 0.5 * (pLo + pHi);
-      }
-      const f = free(k, p);
-      if (Math.abs(f - target) <= 1e-13 * Math.max(1, Math.abs(target))) break;
-      if (f > target) {
-        pLo = p;
-        fLo = f;
-        if (side === 1) fHi = target + 0.5 * (fHi - target);
-        side = 1;
-      } else {
-        pHi = p;
-        fHi = f;
-        if (side === -1) fLo = target + 0.5 * (fLo - target);
-        side = -1;
-      }
+      slope = 0;
+      const f = free(k, p) - target;
+      if (Math.abs(f) <= 1e-13 * Math.max(1, Math.abs(target))) break;
+      if (f > 0) pLo = p;
+      else pHi = p;
       if (pHi - pLo <= 2e-16 * pHi) break;
+      const next = slope < 0 ? p - f / slope : NaN;
+      if (next > pLo && next < pHi) p = next;
+      else if (pLo === 0) p = pHi * 1e-3;
+      else p = pHi > 16 * pLo ? Math.sqrt(pLo * pHi) : 0.5 * (pLo + pHi);
     }
     assign(k, p);
   };
 
   const total = ranges.lo[0];
-  solveNode(0, total);
+  solveNode(0, total, priceHint);
   settleOnRules(x, nodes, lo, hi, ranges, total);
   return { x, nodePrice, channelPrice };
 }

@@ -232,8 +232,13 @@ function concaveProblem(
   return { curves: ctx.curves, lo, hi, nodes: ctx.scenario.nodes, nodeLo, nodeHi };
 }
 
-function exact(ctx: AllocationContext, problem: ConcaveProblem, total: number): SolvedTotal | null {
-  const solution = solveConcave(problem);
+function exact(
+  ctx: AllocationContext,
+  problem: ConcaveProblem,
+  total: number,
+  priceHint?: number,
+): SolvedTotal | null {
+  const solution = solveConcave(problem, priceHint);
   if (!solution) return null;
   return {
     total,
@@ -276,6 +281,10 @@ export function refineGridPoint(
   };
   const lo = new Float64Array(grid.length);
   const up = new Float64Array(grid.length);
+  // A channel the grid left inside a convex stretch, above its lower bound: at an optimum
+  // there is at most one such (two could trade spend and both gain), found on a short line.
+  let special = -1;
+  let stretch: Piece | undefined;
   for (let c = 0; c < grid.length; c++) {
     const x = Math.min(Math.max(grid[c], ctx.lower[c]), hi[c]);
     const piece =
@@ -286,9 +295,47 @@ export function refineGridPoint(
       up[c] = Math.min(piece.to, hi[c]);
     } else {
       lo[c] = up[c] = x;
+      if (piece && x > ctx.lower[c] + 1e-12 * Math.max(1, x) && special < 0) {
+        special = c;
+        stretch = piece;
+      }
     }
   }
-  const refined = exact(ctx, concaveProblem(ctx, total, lo, up), total);
+  let refined = exact(ctx, concaveProblem(ctx, total, lo, up), total);
+  const hint = refined?.solution?.nodePrice[0];
+  const atSpend = (v: number) => {
+    lo[special] = up[special] = v;
+    return exact(ctx, concaveProblem(ctx, total, lo, up), total, hint);
+  };
+  if (special >= 0 && stretch) {
+    // Golden section on the special channel's spend within two grid steps of the grid's.
+    const x = lo[special];
+    let a = Math.max(stretch.from, ctx.lower[special], x - 2 * step);
+    let b = Math.min(stretch.to, hi[special], x + 2 * step);
+    const f = (v: number) => atSpend(v)?.value ?? -Infinity;
+    const phi = (Math.sqrt(5) - 1) / 2;
+    let c = b - phi * (b - a);
+    let d = a + phi * (b - a);
+    let fc = f(c);
+    let fd = f(d);
+    for (let it = 0; it < 60 && b - a > 1e-9 * step; it++) {
+      if (fc >= fd) {
+        b = d;
+        d = c;
+        fd = fc;
+        c = b - phi * (b - a);
+        fc = f(c);
+      } else {
+        a = c;
+        c = d;
+        fc = fd;
+        d = a + phi * (b - a);
+        fd = f(d);
+      }
+    }
+    const best = atSpend(fc >= fd ? c : d);
+    if (best && (!refined || best.value > refined.value)) refined = best;
+  }
   if (!refined || refined.value < kept.value) return kept;
   return { ...refined, method: 'grid-dp+kkt', gridStep: step };
 }
@@ -299,19 +346,45 @@ export function isConcave(ctx: AllocationContext, total: number): boolean {
   return channelPieces(ctx, hi).every((p) => p.length === 1 && p[0].concave);
 }
 
-/** Grid tables over totals up to `top` per period (node bounds taken at `boundsTotal`). */
+/**
+ * Grid tables over totals up to `top` per period (node bounds taken at `boundsTotal`). With
+ * `spacing`, the step divides it and the grid is shifted so that every total
+ * lowerSum + phase + k spacing lies on the grid (`phase` is spent on the channel with the
+ * most room): then a frontier's evenly spaced budgets are grid points, and the grid compares
+ * the curves' basins at each budget itself, not one step below it.
+ */
 export function gridTables(
   ctx: AllocationContext,
   top: number,
   boundsTotal: number,
+  align?: { spacing: number; first: number },
 ): { tables: GridTables; step: number; pieces: Piece[][] } {
   const { nodeLo, nodeHi } = boundsAt(ctx, boundsTotal);
+  // The root's table covers every total up to `top` (only the root's own money bounds apply).
+  nodeLo[0] = ctx.scenario.nodes[0].min;
+  nodeHi[0] = ctx.scenario.nodes[0].max;
   const { hi } = boundsAt(ctx, top);
-  const steps = ctx.scenario.gridSteps;
-  const step = Math.max((top - ctx.lowerSum) / steps, 1e-300);
+  const span = top - ctx.lowerSum;
+  let steps = ctx.scenario.gridSteps;
+  let step = Math.max(span / steps, 1e-300);
+  let lo: Float64Array = ctx.lower;
+  if (align && align.spacing > 0 && span > 0) {
+    const m = Math.max(1, Math.round((steps * align.spacing) / span));
+    step = align.spacing / m;
+    const phase = (((align.first - ctx.lowerSum) % step) + step) % step;
+    let widest = 0;
+    for (let c = 1; c < hi.length; c++) {
+      if (hi[c] - ctx.lower[c] > hi[widest] - ctx.lower[widest]) widest = c;
+    }
+    if (phase > 0 && hi[widest] - ctx.lower[widest] > phase) {
+      lo = Float64Array.from(ctx.lower);
+      lo[widest] += phase;
+    }
+    steps = Math.max(1, Math.ceil((span - (lo[widest] - ctx.lower[widest])) / step - 1e-9));
+  }
   const tables = solveGrid({
     curves: ctx.curves,
-    lo: ctx.lower,
+    lo,
     hi,
     nodes: ctx.scenario.nodes,
     nodeLo,
