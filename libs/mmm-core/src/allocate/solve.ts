@@ -382,6 +382,7 @@ export function gridTables(
     }
     steps = Math.max(1, Math.ceil((span - (lo[widest] - ctx.lower[widest])) / step - 1e-9));
   }
+  const pieces = channelPieces(ctx, hi);
   const tables = solveGrid({
     curves: ctx.curves,
     lo,
@@ -391,8 +392,12 @@ export function gridTables(
     nodeHi,
     step,
     steps,
+    concaveFrom: pieces.map((p) => {
+      const last = p[p.length - 1];
+      return last.concave ? last.from : last.to;
+    }),
   });
-  return { tables, step, pieces: channelPieces(ctx, hi) };
+  return { tables, step, pieces };
 }
 
 /** The grid index nearest below `total` with a finite value (the rules may cut grid points). */
