@@ -2,6 +2,7 @@
  * The `mmm` command: one sub-command per task. Every failure is one line on stderr and a
  * non-zero exit: 2 for a problem in the flags or the file, 1 for anything else.
  */
+import { ALLOCATE_USAGE, allocateCommand } from './allocate';
 import { FIT_USAGE } from './args';
 import { UsageError } from './errors';
 import { fitCommand, type Io } from './fit';
@@ -11,6 +12,7 @@ export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 /** Sub-commands by name; allocation and attribution add theirs here. */
 export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   fit: { usage: FIT_USAGE, run: fitCommand },
+  allocate: { usage: ALLOCATE_USAGE, run: allocateCommand },
 };
 
 function usage(): string {

@@ -3,3 +3,4 @@ export * from './args';
 export * from './csv';
 export * from './errors';
 export * from './fit';
+export * from './allocate';

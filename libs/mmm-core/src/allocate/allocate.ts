@@ -428,7 +428,8 @@ function binding(
         kind: 'locked',
         channels: [channel.name],
         spend: channel.lower,
-        shadowPrice: prices && Number.isFinite(m) ? (m - p) / n : null,
+        // Either way out of a lock may pay: the gain of a unit moved the better way.
+        shadowPrice: prices && Number.isFinite(m) ? Math.abs(m - p) / n : null,
       });
     } else if (x[c] <= channel.lower + tol) {
       out.push({

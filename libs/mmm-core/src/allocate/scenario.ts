@@ -463,7 +463,9 @@ export function resolveScenario(
       min,
       max,
       lowerRule: r.min !== undefined ? `${id}.min` : `${id}.minShare`,
-      upperRule: r.max !== undefined ? `${id}.max` : `${id}.maxShare`,
+      // Without a max of its own a group is bounded only by the total: the budget.
+      upperRule:
+        r.max !== undefined ? `${id}.max` : r.maxShare !== undefined ? `${id}.maxShare` : 'budget',
     });
   });
   if (s.shareOfVoice !== undefined && !Array.isArray(s.shareOfVoice)) {
