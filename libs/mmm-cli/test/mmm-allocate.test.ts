@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { serializeModel, type MediaMixModel } from '@mmm/core';
+import { runCli } from '../src/cli';
 
 // The compiled command, as an analyst runs it (tests run after `tsc --build`), and the
 // committed bin that npm links as `mmm`.
@@ -209,7 +210,7 @@ describe('mmm allocate', () => {
     expect(c.targetOn).toBe('marginal');
   });
 
-  it('fails with one line and exit code 2 on what the user can fix', () => {
+  it('fails with one line and exit code 2 on what the user can fix', async () => {
     const cases: [string[], RegExp][] = [
       [['--periods', '4'], /^mmm allocate: --model is required$/],
       [['--model', model], /^mmm allocate: --periods is required$/],
@@ -274,13 +275,24 @@ describe('mmm allocate', () => {
         /--model .*: invalid model: schemaVersion: expected 2, got 1/,
       ],
     ];
+    // In process (the same runCli the bin calls), then one case through a real process.
     for (const [args, message] of cases) {
-      const r = mmm(...args);
-      expect({ args, code: r.code }).toEqual({ args, code: 2 });
-      expect(r.stderr.trimEnd()).toMatch(message);
-      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(r.stdout).toBe('');
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(['allocate', ...args], {
+        stdout: (t) => out.push(t),
+        stderr: (t) => err.push(t),
+      });
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(err).toHaveLength(1);
+      expect(err[0]).not.toContain('\n');
+      expect(err[0]).toMatch(message);
+      expect(out).toEqual([]);
     }
+    const r = mmm('--model', model, '--periods', '4', '--budget', '-5');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mmm allocate: --budget must be a finite number >= 0, got '-5'\n");
+    expect(r.stdout).toBe('');
   });
 
   it('runs through the committed bin that npm links as mmm', () => {

@@ -184,7 +184,7 @@ export class ChannelResponseCurve {
    * intervals. One term: exact (convex below concaveFrom, concave above). Many terms: the
    * curvature's sign on `samples` points, each change located by bisection.
    */
-  pieces(lo: number, hi: number, samples = 256): { from: number; to: number; concave: boolean }[] {
+  pieces(lo: number, hi: number, samples = 64): { from: number; to: number; concave: boolean }[] {
     if (!(hi > lo)) return [{ from: lo, to: Math.max(lo, hi), concave: true }];
     const from = this.concaveFrom();
     if (from <= lo) return [{ from: lo, to: hi, concave: true }];

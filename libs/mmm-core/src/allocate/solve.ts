@@ -32,6 +32,8 @@ export interface AllocationContext {
   parents: Int32Array;
   /** Some node bound is a share of the total (so node bounds move with the total). */
   shareRules: boolean;
+  /** Concave and convex stretches of each curve by domain (see channelPieces). */
+  pieces: Map<string, Piece[]>;
 }
 
 export interface SolvedTotal {
@@ -70,6 +72,7 @@ export function createContext(
     lowerSum: lower.reduce((a, b) => a + b, 0),
     parents: nodeParents(scenario.nodes),
     shareRules: scenario.nodes.some((n, k) => k > 0 && (n.minShare > 0 || n.maxShare < 1)),
+    pieces: new Map(),
   };
 }
 
@@ -219,7 +222,16 @@ interface Piece {
 }
 
 function channelPieces(ctx: AllocationContext, hi: Float64Array): Piece[][] {
-  return ctx.curves.map((curve, c) => curve.pieces(ctx.lower[c], hi[c]));
+  // The same domains come back many times (a solve, its grid, a search over totals).
+  return ctx.curves.map((curve, c) => {
+    const key = `${c}:${ctx.lower[c]}:${hi[c]}`;
+    let pieces = ctx.pieces.get(key);
+    if (!pieces) {
+      pieces = curve.pieces(ctx.lower[c], hi[c]);
+      ctx.pieces.set(key, pieces);
+    }
+    return pieces;
+  });
 }
 
 function concaveProblem(

@@ -139,11 +139,11 @@ describe('allocation rules', () => {
           infeasible++;
         }
       }),
-      { numRuns: 120, seed: 5 },
+      { numRuns: 80, seed: 5 },
     );
     // Both kinds of scenario were drawn.
-    if (feasible <= 40) console.log(reasons.slice(0, 20));
-    expect(feasible).toBeGreaterThan(40);
+    if (feasible <= 25) console.log(reasons.slice(0, 20));
+    expect(feasible).toBeGreaterThan(25);
     expect(infeasible).toBeGreaterThan(0);
   });
 

@@ -59,7 +59,7 @@ describe('allocation on a fitted model, judged on the truth', () => {
         controls: ds.controlColumns.map((name) => ({ name, values: ds.columns[name] })),
         paid: ds.spendColumns.map((name) => ({ name, values: ds.columns[name] })),
       },
-      { iterations: 1500, trials: 2, seed: 1, workers: 0 },
+      { iterations: 1000, trials: 2, seed: 1, workers: 0 },
     );
     const scenario: AllocationScenario = {
       periods: 13,
