@@ -168,7 +168,7 @@ function medianMs<T>(f: () => T, repeats: number): { ms: number; value: T } {
 }
 
 /** Channels drawn like Robyn's bounds (alpha 0.5-3, gamma 0.3-1) around the w2 scale. */
-function generatedInput(count: number, seed: number): PeerInput {
+export function generatedInput(count: number, seed: number): PeerInput {
   const random = new SeededRandom(seed);
   const u = (a: number, b: number) => a + (b - a) * random.next();
   const channels: PeerChannel[] = Array.from({ length: count }, (_, i) => {

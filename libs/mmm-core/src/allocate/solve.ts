@@ -293,10 +293,12 @@ export function refineGridPoint(
   };
   const lo = new Float64Array(grid.length);
   const up = new Float64Array(grid.length);
-  // A channel the grid left inside a convex stretch, above its lower bound: at an optimum
-  // there is at most one such (two could trade spend and both gain), found on a short line.
-  let special = -1;
-  let stretch: Piece | undefined;
+  // Channels the grid left on a convex stretch: at an optimum such a channel sits at an end of
+  // the stretch (its lower bound, or its upper bound when the stretch reaches it), except at
+  // most one (two inside could trade spend and both gain). Within a step of the upper bound it
+  // is moved onto it (the grid cannot land on a bound between its points); the others above
+  // their lower bound are placed by a line search each.
+  const specials: { c: number; piece: Piece }[] = [];
   for (let c = 0; c < grid.length; c++) {
     const x = Math.min(Math.max(grid[c], ctx.lower[c]), hi[c]);
     const piece =
@@ -305,26 +307,46 @@ export function refineGridPoint(
     if (piece?.concave) {
       lo[c] = piece.from;
       up[c] = Math.min(piece.to, hi[c]);
+    } else if (piece && piece.to >= hi[c] && x >= hi[c] - step) {
+      lo[c] = up[c] = hi[c];
     } else {
       lo[c] = up[c] = x;
-      if (piece && x > ctx.lower[c] + 1e-12 * Math.max(1, x) && special < 0) {
-        special = c;
-        stretch = piece;
-      }
+      if (piece && x > ctx.lower[c] + 1e-12 * Math.max(1, x)) specials.push({ c, piece });
     }
   }
   let refined = exact(ctx, concaveProblem(ctx, total, lo, up), total);
-  const hint = refined?.solution?.nodePrice[0];
-  const atSpend = (v: number) => {
-    lo[special] = up[special] = v;
-    return exact(ctx, concaveProblem(ctx, total, lo, up), total, hint);
-  };
-  if (special >= 0 && stretch) {
-    // Golden section on the special channel's spend within two grid steps of the grid's.
+  if (!refined) {
+    // Moving a channel onto its upper bound may leave the others no room: back to the grid's.
+    for (let c = 0; c < grid.length; c++) {
+      if (lo[c] === up[c]) lo[c] = up[c] = Math.min(Math.max(grid[c], ctx.lower[c]), hi[c]);
+    }
+    refined = exact(ctx, concaveProblem(ctx, total, lo, up), total);
+  }
+  for (const { c: special, piece: stretch } of specials) {
+    const hint = refined?.solution?.nodePrice[0];
+    const atSpend = (v: number) => {
+      lo[special] = up[special] = v;
+      return exact(ctx, concaveProblem(ctx, total, lo, up), total, hint);
+    };
+    // Its spend within two grid steps of the grid's: on a convex stretch the best may be an
+    // end of the window (e.g. its upper bound), so the ends and 9 points are tried first, then
+    // golden section around the best of them.
     const x = lo[special];
-    let a = Math.max(stretch.from, ctx.lower[special], x - 2 * step);
-    let b = Math.min(stretch.to, hi[special], x + 2 * step);
+    const from = Math.max(stretch.from, ctx.lower[special], x - 2 * step);
+    const to = Math.min(stretch.to, hi[special], x + 2 * step);
     const f = (v: number) => atSpend(v)?.value ?? -Infinity;
+    let top = x;
+    let fTop = refined?.value ?? -Infinity;
+    for (let i = 0; i <= 10; i++) {
+      const v = from + ((to - from) * i) / 10;
+      const fv = f(v);
+      if (fv > fTop) {
+        top = v;
+        fTop = fv;
+      }
+    }
+    let a = Math.max(from, top - (to - from) / 10);
+    let b = Math.min(to, top + (to - from) / 10);
     const phi = (Math.sqrt(5) - 1) / 2;
     let c = b - phi * (b - a);
     let d = a + phi * (b - a);
@@ -345,8 +367,10 @@ export function refineGridPoint(
         fd = f(d);
       }
     }
-    const best = atSpend(fc >= fd ? c : d);
-    if (best && (!refined || best.value > refined.value)) refined = best;
+    const spend = Math.max(fc, fd) >= fTop ? (fc >= fd ? c : d) : top;
+    const best = atSpend(spend);
+    if (best && (!refined || best.value >= refined.value)) refined = best;
+    else lo[special] = up[special] = x;
   }
   if (!refined || refined.value < kept.value) return kept;
   return { ...refined, method: 'grid-dp+kkt', gridStep: step };
