@@ -268,8 +268,8 @@ export function allocationBench(options: {
     const [bounded, widened] = scenarios(input);
     const spendOf = (r: ReturnType<typeof allocateBudget>) =>
       Object.fromEntries(r.channels.map((c) => [c.channel, c.recommended]));
-    const b = medianMs(() => allocateBudget(model, bounded), 20);
-    const w = medianMs(() => allocateBudget(model, widened), 20);
+    const b = medianMs(() => allocateBudget(model, bounded), 50);
+    const w = medianMs(() => allocateBudget(model, widened), 50);
     const ours = {
       bounded: robynObjective(input, spendOf(b.value)),
       widened: robynObjective(input, spendOf(w.value)),
@@ -352,6 +352,14 @@ export function allocationBench(options: {
   };
 }
 
+/** (ours - peer) / peer; within 1e-12 it is rounding of the sum: "equal". */
+const relative = (ours: number, peer: number) => {
+  const r = (ours - peer) / Math.abs(peer);
+  return Math.abs(r) < 1e-12
+    ? `equal (${r.toExponential(0)})`
+    : `${r > 0 ? '+' : ''}${r.toExponential(2)}`;
+};
+
 const fmt = (v: number, digits = 2) =>
   v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
@@ -359,7 +367,7 @@ const fmt = (v: number, digits = 2) =>
 export function allocationMarkdown(f: AllocationFigures): string[] {
   const lines: string[] = ['', `Allocation (peer: Robyn's allocator, ${f.peerNote}):`, ''];
   lines.push(
-    '| case | ours, ms | ours, objective | Robyn SLSQP_AUGLAG (default), ms | its objective | MMA_AUGLAG | plain SLSQP | ours - best peer | time ratio |',
+    '| case | ours, ms | ours, objective | Robyn SLSQP_AUGLAG (default), ms | its objective | MMA_AUGLAG | plain SLSQP | (ours - best peer) / best | time ratio |',
   );
   lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const c of f.cases) {
@@ -372,10 +380,10 @@ export function allocationMarkdown(f: AllocationFigures): string[] {
         )
       : null;
     lines.push(
-      `| ${c.name}, bounded | ${fmt(c.ours.msBounded)} | ${fmt(c.ours.bounded)} | ${p ? fmt(p.slsqpAuglag.wall_s_median * 1000, 1) : '-'} | ${p ? fmt(p.slsqpAuglag.total_response) : '-'} | ${p?.mmaAuglag ? fmt(p.mmaAuglag.total_response) : '-'} | ${p ? fmt(p.plainSlsqp) : '-'} | ${best !== null ? fmt(c.ours.bounded - best) : '-'} | ${p ? `${fmt((p.slsqpAuglag.wall_s_median * 1000) / c.ours.msBounded, 0)}x` : '-'} |`,
+      `| ${c.name}, bounded | ${fmt(c.ours.msBounded)} | ${fmt(c.ours.bounded)} | ${p ? fmt(p.slsqpAuglag.wall_s_median * 1000, 1) : '-'} | ${p ? fmt(p.slsqpAuglag.total_response) : '-'} | ${p?.mmaAuglag ? fmt(p.mmaAuglag.total_response) : '-'} | ${p ? fmt(p.plainSlsqp) : '-'} | ${best !== null ? relative(c.ours.bounded, best) : '-'} | ${p ? `${fmt((p.slsqpAuglag.wall_s_median * 1000) / c.ours.msBounded, 0)}x` : '-'} |`,
     );
     lines.push(
-      `| ${c.name}, widened x3 | ${fmt(c.ours.msWidened)} | ${fmt(c.ours.widened)} | ${p ? fmt(p.slsqpAuglagWidened.wall_s_median * 1000, 1) : '-'} | ${p ? fmt(p.slsqpAuglagWidened.total_response) : '-'} | - | - | ${p ? fmt(c.ours.widened - p.slsqpAuglagWidened.total_response) : '-'} | ${p ? `${fmt((p.slsqpAuglagWidened.wall_s_median * 1000) / c.ours.msWidened, 0)}x` : '-'} |`,
+      `| ${c.name}, widened x3 | ${fmt(c.ours.msWidened)} | ${fmt(c.ours.widened)} | ${p ? fmt(p.slsqpAuglagWidened.wall_s_median * 1000, 1) : '-'} | ${p ? fmt(p.slsqpAuglagWidened.total_response) : '-'} | - | - | ${p ? relative(c.ours.widened, p.slsqpAuglagWidened.total_response) : '-'} | ${p ? `${fmt((p.slsqpAuglagWidened.wall_s_median * 1000) / c.ours.msWidened, 0)}x` : '-'} |`,
     );
   }
   lines.push('', '| channels | carryover | ms per allocation | method |', '|---|---|---|---|');

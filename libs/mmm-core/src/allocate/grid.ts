@@ -134,25 +134,30 @@ function channelTable(curve: ChannelResponseCurve, lo: number, hi: number, p: Gr
  * returns; Ibaraki and Katoh, ch. 4). O(K log K) instead of the O(G K) of a convolution.
  */
 function mergeConcave(tables: Float64Array[], limit: number) {
-  const owner: number[] = [];
-  const gain: number[] = [];
+  let count = 0;
+  for (const t of tables) count += t.length - 1;
+  const owner = new Int32Array(count);
+  const gain = new Float64Array(count);
   let base = 0;
+  let k = 0;
   tables.forEach((t, i) => {
     base += t[0];
-    for (let k = 1; k < t.length; k++) {
-      owner.push(i);
-      gain.push(t[k] - t[k - 1]);
+    for (let m = 1; m < t.length; m++, k++) {
+      owner[k] = i;
+      gain[k] = t[m] - t[m - 1];
     }
   });
-  const order = owner.map((_, k) => k).sort((a, b) => gain[b] - gain[a] || a - b);
-  const len = Math.min(limit, order.length) + 1;
+  const order = new Int32Array(count);
+  for (let m = 0; m < count; m++) order[m] = m;
+  order.sort((a, b) => gain[b] - gain[a] || a - b);
+  const len = Math.min(limit, count) + 1;
   const out = new Float64Array(len);
   out[0] = base;
   for (let j = 1; j < len; j++) out[j] = out[j - 1] + gain[order[j - 1]];
   /** Steps of each merged channel among the first j increments. */
   const split = (j: number) => {
     const used = new Array<number>(tables.length).fill(0);
-    for (let k = 0; k < j; k++) used[owner[order[k]]]++;
+    for (let m = 0; m < j; m++) used[owner[order[m]]]++;
     return used;
   };
   return { out, split };
