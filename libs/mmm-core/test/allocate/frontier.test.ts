@@ -119,3 +119,23 @@ describe('intervals over model draws', () => {
     );
   });
 });
+
+describe('models with synergy terms', () => {
+  it('allocates on each channel curve, says so, and forecasts the synergy in the expected KPI', () => {
+    const withSynergy: MediaMixModel = {
+      ...model,
+      interactions: [{ a: 'tv', b: 'search', coefficient: 50000 }],
+    };
+    const plain = allocateBudget(model, { periods: 4 });
+    const result = allocateBudget(withSynergy, { periods: 4 });
+    // The same split: synergy is not part of the allocation.
+    result.channels.forEach((c, i) =>
+      expect(c.recommended).toBeCloseTo(plain.channels[i].recommended, 9),
+    );
+    expect(result.notes.join(' ')).toContain('synergy terms');
+    // The expected KPI includes it: more than without it, by a positive synergy.
+    expect(result.expectedKpi.recommended.estimate).toBeGreaterThan(
+      plain.expectedKpi.recommended.estimate,
+    );
+  });
+});
