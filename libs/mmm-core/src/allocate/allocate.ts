@@ -17,6 +17,7 @@ import type { MediaMixModel } from '../model/model';
 import { AllocationScenarioError, InfeasibleAllocationError } from './errors';
 import { allocationIntervals, type EstimateInterval } from './evaluate';
 import { nodeRanges } from './kkt';
+import { edgeOf, goldenSectionMax } from './line-search';
 import {
   resolveScenario,
   type AllocationObjective,
@@ -125,42 +126,6 @@ export interface AllocationResult {
   /** Draws used for the intervals (0: no intervals). */
   draws: number;
   notes: string[];
-}
-
-const PHI = (Math.sqrt(5) - 1) / 2;
-
-/** Golden-section maximum of a unimodal f on [a, b]; returns [x, f(x)]. */
-function goldenMax(f: (t: number) => number, a: number, b: number): [number, number] {
-  let c = b - PHI * (b - a);
-  let d = a + PHI * (b - a);
-  let fc = f(c);
-  let fd = f(d);
-  for (let it = 0; it < 120 && b - a > 1e-11 * Math.max(1, Math.abs(b)); it++) {
-    if (fc >= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - PHI * (b - a);
-      fc = f(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + PHI * (b - a);
-      fd = f(d);
-    }
-  }
-  return fc >= fd ? [c, fc] : [d, fd];
-}
-
-/** Largest t in [a, b] with ok(t), given ok(a) and not ok(b). */
-function lastTrue(ok: (t: number) => boolean, a: number, b: number): number {
-  for (let it = 0; it < 200 && b - a > 1e-12 * Math.max(1, Math.abs(b)); it++) {
-    const m = 0.5 * (a + b);
-    if (ok(m)) a = m;
-    else b = m;
-  }
-  return a;
 }
 
 /** dV/dt of the solved problem: the root price plus the share rules' multipliers. */
@@ -302,7 +267,7 @@ function solveObjective(ctx: AllocationContext): SolvedTotal {
     const slope = (t: number) => (totalDerivative(ctx, solve(t)) ?? 0) / n;
     if (s.objective === 'roi') {
       if (tMax <= tMin) return solve(tMax);
-      const [t] = goldenMax(roi, tMin, tMax);
+      const [t] = goldenSectionMax(roi, tMin, tMax, 1e-11 * Math.max(1, tMax));
       const candidates = [t, tMax, ...(tMin > 0 ? [tMin] : [])];
       const best = candidates.reduce((a, c) => (roi(c) > roi(a) ? c : a));
       return solve(best);
@@ -311,12 +276,15 @@ function solveObjective(ctx: AllocationContext): SolvedTotal {
       if (slope(tMax) >= tau) return solve(tMax);
       const low = tMin > 0 ? tMin : Math.min(tMax, 1e-9 * Math.max(1, tMax));
       if (slope(low) < tau) throw unreachable(ctx, slope(low), low);
-      return solve(lastTrue((t) => slope(t) >= tau, low, tMax));
+      return solve(edgeOf((t) => slope(t) >= tau, low, tMax, 1e-12 * Math.max(1, Math.abs(tMax))));
     }
     if (roi(tMax) >= tau) return solve(tMax);
-    const [tBest, best] = tMax > tMin ? goldenMax(roi, tMin, tMax) : [tMax, roi(tMax)];
+    const [tBest, best] =
+      tMax > tMin
+        ? goldenSectionMax(roi, tMin, tMax, 1e-11 * Math.max(1, tMax))
+        : [tMax, roi(tMax)];
     if (best < tau) throw unreachable(ctx, best, tBest);
-    return solve(lastTrue((t) => roi(t) >= tau, tBest, tMax));
+    return solve(edgeOf((t) => roi(t) >= tau, tBest, tMax, 1e-12 * Math.max(1, Math.abs(tMax))));
   }
 
   // S-shaped curves: V on the grid of totals, then refined near the chosen grid total.
@@ -352,20 +320,27 @@ function solveObjective(ctx: AllocationContext): SolvedTotal {
   const c = totals[Math.min(last, i + 1)];
   let t = totals[i];
   if (s.objective === 'roi' && c > a) {
-    [t] = goldenMax((x) => (x > 0 ? (V(x)?.value ?? -Infinity) / x : -Infinity), a, c);
+    [t] = goldenSectionMax(
+      (x) => (x > 0 ? (V(x)?.value ?? -Infinity) / x : -Infinity),
+      a,
+      c,
+      1e-11 * Math.max(1, c),
+    );
   } else if (!marginal && i < last) {
     const ok = (x: number) => {
       const v = V(x);
       return v !== null && v.value / (n * x) >= tau;
     };
-    if (ok(totals[i])) t = lastTrue(ok, totals[i], totals[i + 1]);
+    if (ok(totals[i]))
+      t = edgeOf(ok, totals[i], totals[i + 1], 1e-12 * Math.max(1, Math.abs(totals[i + 1])));
   } else if (marginal && i <= last && i > 0) {
     const ok = (x: number) => {
       const v = V(x);
       const d = v ? totalDerivative(ctx, v) : null;
       return d !== null && d / n >= tau;
     };
-    if (ok(totals[i - 1])) t = lastTrue(ok, totals[i - 1], totals[i]);
+    if (ok(totals[i - 1]))
+      t = edgeOf(ok, totals[i - 1], totals[i], 1e-12 * Math.max(1, Math.abs(totals[i])));
   }
   const refined = V(t);
   const atGrid = V(totals[i]);

@@ -18,6 +18,7 @@ import {
   type ConcaveProblem,
   type ConcaveSolution,
 } from './kkt';
+import { edgeOf, goldenSectionMax } from './line-search';
 import { nodeBounds, type ResolvedScenario } from './scenario';
 
 export type AllocationMethod = 'kkt' | 'grid-dp+kkt';
@@ -166,53 +167,12 @@ export function explainConflict(ctx: AllocationContext, total: number): Infeasib
  */
 export function feasibleTotals(ctx: AllocationContext, ceiling: number): [number, number] {
   // Stricter than nodeRanges (1e-9), so that every total found here passes the solvers.
-  const tol = (t: number) => -1e-10 * Math.max(1, t);
-  const ok = (t: number) => marginAt(ctx, t) >= tol(t);
-  if (ok(ceiling)) {
-    let a = 0;
-    let b = ceiling;
-    if (ok(0)) return [0, ceiling];
-    for (let it = 0; it < 200 && b - a > 1e-13 * Math.max(1, b); it++) {
-      const m = 0.5 * (a + b);
-      if (ok(m)) b = m;
-      else a = m;
-    }
-    return [b, ceiling];
-  }
-  const phi = (Math.sqrt(5) - 1) / 2;
-  let a = 0;
-  let b = ceiling;
-  let c = b - phi * (b - a);
-  let d = a + phi * (b - a);
-  let fc = marginAt(ctx, c);
-  let fd = marginAt(ctx, d);
-  for (let it = 0; it < 200 && b - a > 1e-13 * Math.max(1, b); it++) {
-    if (fc >= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - phi * (b - a);
-      fc = marginAt(ctx, c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + phi * (b - a);
-      fd = marginAt(ctx, d);
-    }
-  }
-  const best = fc >= fd ? c : d;
+  const ok = (t: number) => marginAt(ctx, t) >= -1e-10 * Math.max(1, t);
+  const tolerance = 1e-13 * Math.max(1, ceiling);
+  if (ok(ceiling)) return [ok(0) ? 0 : edgeOf(ok, ceiling, 0, tolerance), ceiling];
+  const [best] = goldenSectionMax((t) => marginAt(ctx, t), 0, ceiling, tolerance);
   if (!ok(best)) throw explainConflict(ctx, ceiling);
-  const edge = (from: number, to: number) => {
-    // from is feasible, to is not.
-    for (let it = 0; it < 200 && Math.abs(to - from) > 1e-13 * Math.max(1, from); it++) {
-      const m = 0.5 * (from + to);
-      if (ok(m)) from = m;
-      else to = m;
-    }
-    return from;
-  };
-  return [ok(0) ? 0 : edge(best, 0), edge(best, ceiling)];
+  return [ok(0) ? 0 : edgeOf(ok, best, 0, tolerance), edgeOf(ok, best, ceiling, tolerance)];
 }
 
 interface Piece {
@@ -345,29 +305,13 @@ export function refineGridPoint(
         fTop = fv;
       }
     }
-    let a = Math.max(from, top - (to - from) / 10);
-    let b = Math.min(to, top + (to - from) / 10);
-    const phi = (Math.sqrt(5) - 1) / 2;
-    let c = b - phi * (b - a);
-    let d = a + phi * (b - a);
-    let fc = f(c);
-    let fd = f(d);
-    for (let it = 0; it < 60 && b - a > 1e-9 * step; it++) {
-      if (fc >= fd) {
-        b = d;
-        d = c;
-        fd = fc;
-        c = b - phi * (b - a);
-        fc = f(c);
-      } else {
-        a = c;
-        c = d;
-        fc = fd;
-        d = a + phi * (b - a);
-        fd = f(d);
-      }
-    }
-    const spend = Math.max(fc, fd) >= fTop ? (fc >= fd ? c : d) : top;
+    const [near, fNear] = goldenSectionMax(
+      f,
+      Math.max(from, top - (to - from) / 10),
+      Math.min(to, top + (to - from) / 10),
+      1e-9 * step,
+    );
+    const spend = fNear >= fTop ? near : top;
     const best = atSpend(spend);
     if (best && (!refined || best.value >= refined.value)) refined = best;
     else lo[special] = up[special] = x;
