@@ -2,6 +2,7 @@
  * The `mmm` command: one sub-command per task. Every failure is one line on stderr and a
  * non-zero exit: 2 for a problem in the flags or the file, 1 for anything else.
  */
+import { ALLOCATE_USAGE, allocateCommand } from './allocate';
 import { FIT_USAGE } from './args';
 import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { UsageError } from './errors';
@@ -13,6 +14,7 @@ export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   fit: { usage: FIT_USAGE, run: fitCommand },
   attribute: { usage: ATTRIBUTE_USAGE, run: attributeCommand },
+  allocate: { usage: ALLOCATE_USAGE, run: allocateCommand },
 };
 
 function usage(): string {

@@ -14,6 +14,7 @@
  * This file does I/O (it reads the peer's data and runs R), so it lives outside the library's
  * src/ (which stays pure) as its own small project that imports '@mmm/core' like any user.
  * Environment: ROBYN_SRC, LARES_SRC (peer sources), MMM_BENCH_PEER=0 (skip the peer),
+ * MMM_SHARED_DIR (the shared folder, default ../shared),
  * MMM_BENCH_PEER_LOOP_N (candidates for Robyn's full loop, default 100).
  */
 import { spawnSync } from 'node:child_process';
@@ -30,11 +31,13 @@ import {
   type CandidateContextInput,
 } from '@mmm/core';
 import { attributionBench, attributionMarkdown } from './attribution';
+import { runAllocationBench } from './allocate';
 import { benchTable } from './tables';
 
 // Compiled to libs/mmm-core/bench/dist/run.js.
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
-const sharedDir = path.resolve(repoRoot, '..', 'shared');
+// MMM_SHARED_DIR: where ../shared is when the checkout is elsewhere (e.g. a git worktree).
+const sharedDir = process.env.MMM_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared');
 const peerDir = path.join(sharedDir, 'peers', 'robyn');
 
 /** Documented peer figures (../shared/peers/robyn/README.md, measured on a 2-core machine). */
@@ -257,6 +260,7 @@ async function main(): Promise<void> {
   };
   printMarkdown(figures, started, cpu);
   console.log(attributionMarkdown(await attributionBench()));
+  runAllocationBench(peerDir);
 }
 
 function printMarkdown(f: Figures, date: string, cpu: string): void {

@@ -7,5 +7,6 @@ export * from './synthetic';
 export * from './search';
 export * from './model';
 export * from './outputs';
+export * from './allocate';
 export * from './attribution';
 export * from './version';
