@@ -1,9 +1,50 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import type { GatewayContext } from './context';
 import { REQUEST_ID_HEADER, WORKSPACE_HEADER } from './context';
 import { SubgraphUnavailableError } from './errors';
+import { postToSubgraph, type SubgraphHttpResponse } from './subgraph-http';
+
+/** The few parts of a fetch Response that Apollo's data source reads from a subgraph answer. */
+function fetcherResponse(url: string, answer: SubgraphHttpResponse): FetcherResponse {
+  const header = (name: string) => {
+    const value = answer.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  };
+  const headers = {
+    get: header,
+    has: (name: string) => header(name) !== null,
+    *entries() {
+      for (const [k, v] of Object.entries(answer.headers)) {
+        if (v !== undefined) yield [k, Array.isArray(v) ? v.join(', ') : v] as [string, string];
+      }
+    },
+  };
+  const response = {
+    bodyUsed: false,
+    url,
+    redirected: false,
+    status: answer.status,
+    ok: answer.status >= 200 && answer.status < 300,
+    statusText: answer.statusText,
+    headers: {
+      ...headers,
+      keys: () => Object.keys(answer.headers)[Symbol.iterator](),
+      values: () => Array.from(headers.entries(), ([, v]) => v)[Symbol.iterator](),
+      [Symbol.iterator]: () => headers.entries(),
+      append: () => undefined,
+      delete: () => undefined,
+      set: () => undefined,
+    },
+    text: () => Promise.resolve(answer.body),
+    json: () => Promise.resolve(JSON.parse(answer.body) as unknown),
+    arrayBuffer: () => Promise.resolve(new TextEncoder().encode(answer.body).buffer),
+    clone: () => response,
+  };
+  return response as unknown as FetcherResponse;
+}
 
 class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -20,6 +61,19 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
+/** Apollo's fetcher interface over postToSubgraph (see subgraph-http.ts for why). */
+function subgraphFetcher(url: string): Fetcher {
+  const target = new URL(url);
+  return async (requestUrl, init) => {
+    const answer = await postToSubgraph(
+      requestUrl === url ? target : new URL(requestUrl),
+      init?.headers ?? {},
+      typeof init?.body === 'string' ? init.body : (init?.body?.toString('utf8') ?? ''),
+    );
+    return fetcherResponse(requestUrl, answer);
+  };
+}
+
 /**
  * A subgraph reached over HTTP that carries the request's id and workspace in headers, so that
  * the subgraph's logs and storage scope match the gateway's.
@@ -30,12 +84,7 @@ export function createSubgraphSource(
 ): RemoteGraphQLDataSource<GatewayContext> {
   return new SubgraphSource(name, {
     url,
-    // Node's own fetch (undici: keep-alive pool, TCP_NODELAY, one write per request) instead of
-    // Apollo's default make-fetch-happen, a caching fetch for npm whose agent checks every
-    // request with a stack trace and left the gateway idle waiting on its sockets.
-    fetcher: fetch as unknown as NonNullable<
-      ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0]
-    >['fetcher'],
+    fetcher: subgraphFetcher(url),
     willSendRequest({ request, context }) {
       // Health checks and schema loads carry no caller context.
       if (!request.http || !context.requestId) return;

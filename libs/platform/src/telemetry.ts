@@ -2,8 +2,10 @@ import { trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   NoopSpanProcessor,
+  ParentBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { telemetryEnv } from './config';
@@ -26,9 +28,11 @@ let started: Telemetry | undefined;
 /**
  * Starts the OpenTelemetry SDK. A service's main imports its telemetry module
  * first so the tracer provider and W3C propagator exist before any other code
- * runs. Spans are always recorded (logs and NATS headers need real trace ids)
- * but leave the process only when an OTLP endpoint is configured. Calling it
- * twice returns the first instance.
+ * runs. Every span has real trace and span ids (logs and NATS headers carry
+ * them); spans are recorded only when something takes them (an OTLP endpoint,
+ * or the span processors a test passes) or when the caller's trace is sampled,
+ * since recording spans nobody exports cost the gateway a tenth of its CPU per
+ * request. Calling it twice returns the first instance.
  */
 export function startTelemetry(serviceName?: string, options: TelemetryOptions = {}): Telemetry {
   if (started) return started;
@@ -41,11 +45,15 @@ export function startTelemetry(serviceName?: string, options: TelemetryOptions =
     const url = endpoint.replace(/\/+$/, '') + '/v1/traces';
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
   }
+  const exported = spanProcessors.length > 0;
   // The SDK registers a tracer provider only when it has a processor.
-  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+  if (!exported) spanProcessors.push(new NoopSpanProcessor());
   const sdk = new NodeSDK({
     serviceName: name,
     spanProcessors,
+    // Nothing takes the spans: new traces are not recorded (non-recording spans keep their ids
+    // and propagate); a caller's sampled trace still is, as W3C asks of a participant.
+    ...(exported ? {} : { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) }),
     // Metrics go through prom-client and logs through stdout: keep the SDK's
     // env-driven OTLP defaults for those off, so nothing is sent unasked.
     metricReaders: [],
