@@ -20,6 +20,7 @@ import {
   type MediaMixModel,
 } from '@mmm/core';
 import { UsageError } from './errors';
+import { parseFlags, readText } from './flags';
 import type { Io } from './fit';
 
 export const ALLOCATE_USAGE = `usage: mmm allocate --model model.json --periods N [--budget B]
@@ -70,29 +71,6 @@ const VALUE_FLAGS = new Set([
 ]);
 const BOOLEAN_FLAGS = new Set(['json', 'help']);
 
-function flagMap(argv: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, 'true');
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-    if (flags.has(name)) throw new UsageError(`--${name} given twice`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
-    if (value === undefined || value.trim() === '') throw new UsageError(`--${name} needs a value`);
-    flags.set(name, value.trim());
-  }
-  return flags;
-}
-
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function amount(raw: string, flag: string): number {
@@ -125,7 +103,7 @@ function choice<T extends string>(
 }
 
 export function parseAllocateArgs(argv: readonly string[]): AllocateArgs {
-  const flags = flagMap(argv);
+  const flags = parseFlags(argv, { values: VALUE_FLAGS, booleans: BOOLEAN_FLAGS });
   for (const required of ['model', 'periods']) {
     if (!flags.has(required)) throw new UsageError(`--${required} is required`);
   }
@@ -197,16 +175,6 @@ export function parseAllocateArgs(argv: readonly string[]): AllocateArgs {
     json: flags.has('json'),
     out,
   };
-}
-
-function readText(file: string, flag: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
-    throw new UsageError(`cannot read ${flag} ${file}: ${why ?? (error as Error).message}`);
-  }
 }
 
 const RULE_KEYS = ['channels', 'defaultChannelRule', 'groups', 'shareOfVoice'] as const;

@@ -3,6 +3,7 @@
  * is a UsageError with one line that names the flag.
  */
 import { UsageError } from './errors';
+import { parseFlags } from './flags';
 
 export type AdstockFlag = 'geometric' | 'weibull_cdf' | 'weibull_pdf';
 export type ControlSign = 'positive' | 'negative' | 'default';
@@ -88,31 +89,6 @@ const VALUE_FLAGS = new Set([
 ]);
 const BOOLEAN_FLAGS = new Set(['json', 'help']);
 
-export function parseFlags(argv: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, 'true');
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-    if (flags.has(name)) throw new UsageError(`--${name} given twice`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
-    if (value === undefined || value.trim() === '') {
-      throw new UsageError(`--${name} needs a value`);
-    }
-    flags.set(name, value.trim());
-  }
-  return flags;
-}
-
 function list(value: string | undefined, flag: string): string[] {
   if (value === undefined) return [];
   const items = value.split(',').map((s) => s.trim());
@@ -138,7 +114,7 @@ function integer(
 }
 
 export function parseFitArgs(argv: readonly string[]): FitArgs {
-  const flags = parseFlags(argv);
+  const flags = parseFlags(argv, { values: VALUE_FLAGS, booleans: BOOLEAN_FLAGS });
   for (const required of ['data', 'date', 'kpi', 'spend']) {
     if (!flags.has(required)) throw new UsageError(`--${required} is required`);
   }

@@ -16,6 +16,7 @@ import {
   type JourneyTable,
 } from '@mmm/core';
 import { UsageError } from './errors';
+import { parseFlags } from './flags';
 import type { Io } from './fit';
 
 /** The command's method names, in the table's order, and the core's name of each. */
@@ -92,29 +93,6 @@ const VALUE_FLAGS = new Set([
   'out',
 ]);
 
-function readFlags(argv: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (name === 'json') {
-      if (eq >= 0) throw new UsageError('--json takes no value');
-      flags.set(name, 'true');
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-    if (flags.has(name)) throw new UsageError(`--${name} given twice`);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
-    if (value === undefined || value.trim() === '') throw new UsageError(`--${name} needs a value`);
-    flags.set(name, value.trim());
-  }
-  return flags;
-}
-
 function positive(flags: Map<string, string>, flag: string): number | undefined {
   const raw = flags.get(flag);
   if (raw === undefined) return undefined;
@@ -133,7 +111,7 @@ function integer(flags: Map<string, string>, flag: string): number | undefined {
 }
 
 export function parseAttributeArgs(argv: readonly string[]): AttributeArgs {
-  const flags = readFlags(argv);
+  const flags = parseFlags(argv, { values: VALUE_FLAGS, booleans: new Set(['json']) });
   const journeys = flags.get('journeys');
   if (journeys === undefined) throw new UsageError('--journeys is required');
   const methods: AttributionMethod[] = [];

@@ -15,6 +15,7 @@ import {
 import { parseFitArgs, type FitArgs } from './args';
 import { columnIndex, dateColumn, numericColumn, parseCsv } from './csv';
 import { UsageError } from './errors';
+import { readText } from './flags';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -112,16 +113,6 @@ function checkActivity(args: FitArgs, table: ReturnType<typeof readTable>): void
       }
       throw new UsageError(`${args.data}: ${flag} column '${c.name}' is zero in ${where}`);
     }
-  }
-}
-
-function readText(file: string, flag: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
-    throw new UsageError(`cannot read ${flag} ${file}: ${why ?? (error as Error).message}`);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   jobEventId,
   jobStore,
   modelIdFor,
+  queuedJob,
   type JobStore,
   type TrainingJobRecord,
 } from './jobs';
@@ -145,27 +146,18 @@ export function trainingCoordinator(deps: CoordinatorDeps) {
     const found = await jobs.get(message.jobId);
     if (found) return found;
     const at = now().toISOString();
-    await jobs.create({
-      id: message.jobId,
-      workspaceId: message.workspaceId,
-      datasetId: message.datasetId,
-      status: 'QUEUED',
-      progress: 0,
-      phase: 'queued',
-      best: null,
-      candidates: { done: 0, total: settings.iterations * settings.trials },
-      tasks: 0,
-      modelId: null,
-      error: null,
-      attempts: 0,
-      settings: settingsJson(settings),
-      origin: 'command',
-      requestId: message.requestId || null,
-      createdAt: at,
-      updatedAt: at,
-      startedAt: null,
-      finishedAt: null,
-    });
+    await jobs.create(
+      queuedJob({
+        id: message.jobId,
+        workspaceId: message.workspaceId,
+        datasetId: message.datasetId,
+        candidates: settings.iterations * settings.trials,
+        settings: settingsJson(settings),
+        origin: 'command',
+        requestId: message.requestId || null,
+        at,
+      }),
+    );
     return (await jobs.get(message.jobId)) as TrainingJobRecord;
   }
 

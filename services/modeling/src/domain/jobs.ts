@@ -60,6 +60,40 @@ export interface TrainingTaskRecord {
   updatedAt: string;
 }
 
+/** A job as queued: nothing done yet. */
+export function queuedJob(fields: {
+  id: string;
+  workspaceId: string;
+  datasetId: string;
+  candidates: number;
+  settings: Record<string, unknown>;
+  origin: string;
+  requestId: string | null;
+  at: string;
+}): TrainingJobRecord {
+  return {
+    id: fields.id,
+    workspaceId: fields.workspaceId,
+    datasetId: fields.datasetId,
+    status: 'QUEUED',
+    progress: 0,
+    phase: 'queued',
+    best: null,
+    candidates: { done: 0, total: fields.candidates },
+    tasks: 0,
+    modelId: null,
+    error: null,
+    attempts: 0,
+    settings: fields.settings,
+    origin: fields.origin,
+    requestId: fields.requestId,
+    createdAt: fields.at,
+    updatedAt: fields.at,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
 /** A new job id: `job_` and 20 hex digits. */
 export function newJobId(): string {
   return `job_${randomBytes(10).toString('hex')}`;

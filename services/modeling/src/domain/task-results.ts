@@ -1,4 +1,4 @@
-import type { PosteriorChain, TrialCandidates } from '@mmm/core';
+import type { ChannelOutput, PosteriorChain, TrialCandidates } from '@mmm/core';
 
 // What the parts of a split search hand each other through the object store: a small JSON
 // header, then the typed arrays as raw bytes (little-endian, as every platform Node runs on).
@@ -119,19 +119,8 @@ export function decodeChains(bytes: Uint8Array): { from: number; chains: Posteri
   };
 }
 
-/** Per channel, what the fit found over the training periods (ChannelOutput without curves). */
-export interface ChannelSummary {
-  name: string;
-  kind: 'paid' | 'organic';
-  spend: number;
-  spendShare: number;
-  contribution: number;
-  effectShare: number;
-  roas: number | null;
-  cpa: number | null;
-  marginalRoas: number | null;
-  carryoverShare: number;
-}
+/** Per channel, what the fit found over the training periods (the engine's, without curves). */
+export type ChannelSummary = Omit<ChannelOutput, 'responseCurve'>;
 
 export interface ParetoMember {
   /** Candidate index over the whole search (trial-major). */

@@ -12,7 +12,7 @@ import {
   type Logger,
   type WorkspaceStorage,
 } from '@mmm/platform';
-import { jobEventId, jobStore, newJobId, type TrainingJobRecord } from './jobs';
+import { jobEventId, jobStore, newJobId, queuedJob, type TrainingJobRecord } from './jobs';
 import {
   engineFit,
   resolveTrainingSettings,
@@ -84,27 +84,16 @@ export function trainingRequests(deps: TrainingRequestDeps) {
       throw error;
     }
     const at = now().toISOString();
-    const record: TrainingJobRecord = {
+    const record = queuedJob({
       id: jobId,
       workspaceId: scope.workspaceId,
       datasetId,
-      status: 'QUEUED',
-      progress: 0,
-      phase: 'queued',
-      best: null,
-      candidates: { done: 0, total: settings.iterations * settings.trials },
-      tasks: 0,
-      modelId: null,
-      error: null,
-      attempts: 0,
+      candidates: settings.iterations * settings.trials,
       settings: settingsJson(settings),
       origin,
       requestId: scope.requestId ?? null,
-      createdAt: at,
-      updatedAt: at,
-      startedAt: null,
-      finishedAt: null,
-    };
+      at,
+    });
     if (!(await jobs.create(record))) return (await jobs.get(jobId)) ?? record;
     try {
       await publishJob(

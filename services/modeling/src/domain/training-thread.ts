@@ -60,18 +60,8 @@ function modelResult(fit: FitMediaMixResult, seconds: number): FittedModelResult
     Object.fromEntries(names.map((name, k) => [name, values[k]]));
   return {
     model: serializeModel(fit.model),
-    channels: fit.channels.map((c) => ({
-      name: c.name,
-      kind: c.kind,
-      spend: c.spend,
-      spendShare: c.spendShare,
-      contribution: c.contribution,
-      effectShare: c.effectShare,
-      roas: c.roas,
-      cpa: c.cpa,
-      marginalRoas: c.marginalRoas,
-      carryoverShare: c.carryoverShare,
-    })),
+    // The curves are drawn from the stored model when asked for.
+    channels: fit.channels.map(({ responseCurve: _curve, ...channel }) => channel),
     paretoFront: search.paretoFront.map((i) => ({
       index: i,
       trial: search.trial[i] + 1,
