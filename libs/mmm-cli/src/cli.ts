@@ -6,6 +6,7 @@ import { FIT_USAGE } from './args';
 import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { UsageError } from './errors';
 import { fitCommand, type Io } from './fit';
+import { REQUEST_USAGE, requestCommand } from './request';
 
 export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -13,6 +14,7 @@ export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   fit: { usage: FIT_USAGE, run: fitCommand },
   attribute: { usage: ATTRIBUTE_USAGE, run: attributeCommand },
+  request: { usage: REQUEST_USAGE, run: requestCommand },
 };
 
 function usage(): string {

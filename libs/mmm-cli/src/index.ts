@@ -4,3 +4,4 @@ export * from './csv';
 export * from './errors';
 export * from './fit';
 export * from './attribute';
+export * from './request';
