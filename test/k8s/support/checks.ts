@@ -48,8 +48,12 @@ export function modelProblems(docs: readonly Manifest[]): string[] {
   return problems;
 }
 
-/** ../shared/k8s-schemas relative to the repository (CI lays shared/ beside the clone). */
-export const strictSchemaDir = path.resolve(repoRoot, '..', 'shared', 'k8s-schemas');
+/**
+ * ../shared/k8s-schemas relative to the repository (CI lays shared/ beside the clone);
+ * K8S_SCHEMA_DIR names another place (a git worktree elsewhere, say).
+ */
+export const strictSchemaDir =
+  process.env.K8S_SCHEMA_DIR ?? path.resolve(repoRoot, '..', 'shared', 'k8s-schemas');
 
 export interface StrictSchemas {
   /** Problems of the documents that have a schema; the kinds without one are listed apart. */
