@@ -7,6 +7,7 @@ import { FIT_USAGE } from './args';
 import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { UsageError } from './errors';
 import { fitCommand, type Io } from './fit';
+import { REQUEST_USAGE, requestCommand } from './request';
 
 export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   fit: { usage: FIT_USAGE, run: fitCommand },
   attribute: { usage: ATTRIBUTE_USAGE, run: attributeCommand },
   allocate: { usage: ALLOCATE_USAGE, run: allocateCommand },
+  request: { usage: REQUEST_USAGE, run: requestCommand },
 };
 
 function usage(): string {

@@ -6,3 +6,4 @@ export * from './fit';
 export * from './attribute';
 export * from './allocate';
 export * from './flags';
+export * from './request';

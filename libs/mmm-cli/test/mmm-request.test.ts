@@ -1,0 +1,179 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runCli } from '../src/cli';
+import { newestByName } from '../src/request';
+
+/**
+ * A stand-in gateway on loopback that records what it is sent: the command's contract is the
+ * GraphQL it sends (the platform's own answers are tested in the services and end-to-end tests).
+ */
+interface Seen {
+  workspace: string | undefined;
+  query: string;
+  variables: Record<string, unknown>;
+}
+const seen: Seen[] = [];
+let failDataset: string | undefined;
+const datasets = [
+  { id: 'a1', name: 'sales', endDate: '2024-06-30', createdAt: '2024-07-01T00:00:00Z' },
+  { id: 'a2', name: 'sales', endDate: '2024-07-07', createdAt: '2024-07-08T00:00:00Z' },
+  { id: 'b1', name: 'leads', endDate: '2024-07-07', createdAt: '2024-07-08T00:00:00Z' },
+  { id: 'b2', name: 'leads', endDate: '2024-07-07', createdAt: '2024-07-09T00:00:00Z' },
+];
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  req.on('end', () => {
+    const { query, variables } = JSON.parse(body) as Seen;
+    seen.push({ workspace: req.headers['x-workspace-id'] as string | undefined, query, variables });
+    res.setHeader('content-type', 'application/json');
+    if (query.includes('datasets')) {
+      res.end(JSON.stringify({ data: { datasets } }));
+      return;
+    }
+    const input = variables.input as { datasetId: string };
+    if (input.datasetId === failDataset) {
+      res.end(
+        JSON.stringify({
+          data: null,
+          errors: [{ message: 'dataset was not found', extensions: { code: 'BAD_USER_INPUT' } }],
+        }),
+      );
+      return;
+    }
+    res.end(
+      JSON.stringify({
+        data: {
+          trainModel: {
+            id: `job-${input.datasetId}`,
+            status: 'QUEUED',
+            datasetId: input.datasetId,
+          },
+        },
+      }),
+    );
+  });
+});
+let gateway = '';
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  gateway = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+  seen.length = 0;
+  failDataset = undefined;
+});
+
+async function mmm(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe('mmm request training', () => {
+  it('is a command of mmm, with its usage in the help', async () => {
+    expect((await mmm('help')).stdout).toContain('usage: mmm request training --gateway URL');
+  });
+
+  it('sends trainModel for one dataset, in the workspace given, with the settings given', async () => {
+    const r = await mmm(
+      'request',
+      'training',
+      '--gateway',
+      gateway,
+      '--workspace',
+      'acme',
+      '--dataset',
+      'a1',
+      '--seed',
+      '7',
+      '--trials',
+      '3',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('training job job-a1 QUEUED on dataset a1');
+    expect(seen).toHaveLength(1);
+    expect(seen[0].workspace).toBe('acme');
+    expect(seen[0].query).toMatch(/trainModel\(input: \$input\)/);
+    expect(seen[0].variables).toEqual({ input: { datasetId: 'a1', seed: 7, trials: 3 } });
+  });
+
+  it('trains the newest dataset of every name with --all-datasets (the weekly schedule)', async () => {
+    const r = await mmm('request', 'training', '--gateway', gateway, '--all-datasets');
+    expect(r.code).toBe(0);
+    const trained = seen.filter((s) => s.query.includes('trainModel')).map((s) => s.variables);
+    expect(trained).toEqual([{ input: { datasetId: 'b2' } }, { input: { datasetId: 'a2' } }]);
+    expect(seen[0].workspace).toBeUndefined();
+  });
+
+  it('trains the newest dataset of one name, and says so when there is none', async () => {
+    expect(
+      (await mmm('request', 'training', '--gateway', gateway, '--dataset-name', 'sales')).code,
+    ).toBe(0);
+    expect(seen.at(-1)?.variables).toEqual({ input: { datasetId: 'a2' } });
+    const r = await mmm('request', 'training', '--gateway', gateway, '--dataset-name', 'nope');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("mmm request: no dataset named 'nope' in the workspace");
+  });
+
+  it('goes on after a refused dataset and exits 1, naming it and the error code', async () => {
+    failDataset = 'b2';
+    const r = await mmm('request', 'training', '--gateway', gateway, '--all-datasets');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('training job job-a2 QUEUED');
+    expect(r.stderr).toBe(
+      'mmm request: dataset b2 (leads, to 2024-07-07): BAD_USER_INPUT: dataset was not found',
+    );
+  });
+
+  it('fails with one line when the gateway cannot be reached', async () => {
+    const r = await mmm(
+      'request',
+      'training',
+      '--gateway',
+      'http://127.0.0.1:1/graphql',
+      '--dataset',
+      'x',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^mmm request: dataset x: cannot reach the gateway at http:\/\/127\.0\.0\.1:1\/graphql/,
+    );
+  });
+
+  it.each([
+    [['request'], 'say what to request'],
+    [['request', 'report'], "unknown request 'report'"],
+    [['request', 'training', '--all-datasets'], '--gateway is required'],
+    [
+      ['request', 'training', '--gateway', 'modeling:4002', '--all-datasets'],
+      '--gateway must be an http(s) URL',
+    ],
+    [
+      ['request', 'training', '--gateway', 'http://g', '--dataset', 'a', '--all-datasets'],
+      'exactly one of',
+    ],
+    [
+      ['request', 'training', '--gateway', 'http://g', '--all-datasets', '--trials', '0'],
+      '--trials must be an integer',
+    ],
+    [
+      ['request', 'training', '--gateway', 'http://g', '--all-datasets', '--workspace', 'a b'],
+      '--workspace must be',
+    ],
+    [['request', 'training', '--gateway', 'http://g', '--all', 'x'], 'unknown flag --all'],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const r = await mmm(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('newestByName', () => {
+  it('keeps the latest end date of each name, then the latest stored', () => {
+    expect(newestByName(datasets).map((d) => d.id)).toEqual(['b2', 'a2']);
+  });
+});
