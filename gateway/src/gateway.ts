@@ -2,6 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { errorLoggingPlugin, type Logger } from '@mmm/platform';
 import type { GatewayContext } from './context';
@@ -76,6 +81,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         // signal and kill the process before the other hooks ran.
         stopOnTerminationSignals: false,
         plugins: [
+          // The platform sets no cache hints; computing a cache policy per request (and reading
+          // every subgraph's Cache-Control) is work nobody uses.
+          ApolloServerPluginCacheControlDisabled(),
+          ApolloServerPluginUsageReportingDisabled(),
+          ApolloServerPluginSchemaReportingDisabled(),
           metrics.plugin,
           errorLoggingPlugin(logger, { isClientSafe: isClientSafeGatewayError }),
           ApolloServerPluginDrainHttpServer({

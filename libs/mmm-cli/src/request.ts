@@ -5,6 +5,7 @@
  */
 import type { Io } from './fit';
 import { UsageError } from './errors';
+import { parseFlags } from './flags';
 
 export const REQUEST_USAGE = `usage: mmm request training --gateway URL [--workspace W]
   (--dataset ID | --dataset-name NAME | --all-datasets)
@@ -53,24 +54,9 @@ export function parseRequestArgs(argv: readonly string[]): RequestArgs {
         : `unknown request '${kind}' (requests: training)`,
     );
   }
-  const values = new Map<string, string>();
-  const switches = new Set<string>();
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
-    const name = arg.slice(2);
-    if (SWITCHES.has(name)) {
-      switches.add(name);
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-    const value = rest[++i];
-    if (value === undefined || value.startsWith('--')) {
-      throw new UsageError(`--${name} needs a value`);
-    }
-    if (values.has(name)) throw new UsageError(`--${name} is given twice`);
-    values.set(name, value);
-  }
+  const flags = parseFlags(rest, { values: VALUE_FLAGS, booleans: SWITCHES });
+  const values = new Map([...flags].filter(([name]) => !SWITCHES.has(name)));
+  const switches = new Set([...flags.keys()].filter((name) => SWITCHES.has(name)));
   const gateway = values.get('gateway');
   if (!gateway) throw new UsageError('--gateway is required (e.g. http://127.0.0.1:4000/graphql)');
   if (!/^https?:\/\/[^/\s]+/.test(gateway)) {
