@@ -77,6 +77,12 @@ async function main() {
     polling = false;
     await poller;
     latencies.sort((a, b) => a - b);
+    // The worker's own view: how late its event loop ran (prom-client samples it), which the
+    // other processes on the cores do not add to as they add to the /healthz round trip.
+    const metrics = await (await fetch(`${one.url}/metrics`)).text();
+    const lag = (name: string) =>
+      1000 *
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
 
     // 2. The same 10,000-candidate job: whole on one worker, split on one, split over two.
     const runs: Array<{ label: string; seconds: number; tasks: number }> = [];
@@ -117,6 +123,7 @@ async function main() {
       `| ingestDataset of 156 weeks x 8 channels (CSV through the ingestion subgraph) | ${ingested.toFixed(2)} s |`,
       `| ingestDataset -> stored model, default settings (2,000 x 5, posterior; ${first.tasks} part), one worker | ${endToEnd.toFixed(2)} s |`,
       `| worker /healthz while training: p50 / p99 / max (${latencies.length} requests) | ${quantile(latencies, 0.5).toFixed(1)} / ${quantile(latencies, 0.99).toFixed(1)} / ${latencies[latencies.length - 1].toFixed(1)} ms |`,
+      `| worker event-loop delay since start: p99 / max | ${lag('nodejs_eventloop_lag_p99_seconds').toFixed(1)} / ${lag('nodejs_eventloop_lag_max_seconds').toFixed(1)} ms |`,
     ];
     for (const label of [...new Set(runs.map((r) => r.label))]) {
       const mine = runs.filter((r) => r.label === label);
