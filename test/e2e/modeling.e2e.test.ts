@@ -334,6 +334,40 @@ describe('workers', () => {
     expect(models.data.models).toEqual([{ id: job.modelId, version: 1 }]);
   });
 
+  it('split one search over two worker processes, both taking part, into the one-worker model', async () => {
+    const ws = 'e2e-split';
+    const datasetId = await ingest(synthetic(26, 60), ws);
+    const settings = { datasetId, iterations: 150, trials: 4, seed: 8 };
+    const MODEL = `query M($id: ID!) { model(id: $id) {
+      metrics { nrmse decompRssd r2 } channels { channel roas { estimate lower upper } }
+      paretoFront { trial index } search { tasks }
+    } }`;
+    // Whole, on the worker left running: it splits nothing at this size.
+    const whole = await settled(await train(ws, settings), ws);
+    const wholeModel = (await gql(MODEL, { id: whole.modelId }, ws)).data.model;
+    expect(wholeModel.search.tasks).toBe(1);
+
+    for (const w of stack.workers) w.process.kill('SIGKILL');
+    await Promise.all(stack.workers.map((w) => w.exited));
+    const env = { TRAINING_PART_CANDIDATES: '150', TRAINING_CHAINS_PER_TASK: '1' };
+    const [a, b] = [await stack.startWorker(env), await stack.startWorker(env)];
+    const split = await settled(await train(ws, settings), ws);
+    expect(split.status).toBe('SUCCEEDED');
+    const splitModel = (await gql(MODEL, { id: split.modelId }, ws)).data.model;
+    // 4 trial parts, 4 chain parts and the finishing part, on whichever process was free.
+    expect(splitModel.search.tasks).toBe(9);
+    const parts = (w: typeof a) =>
+      logRecords(w.output).filter(
+        (r) => r.msg === 'part done' && String(r.taskId).startsWith(split.id),
+      ).length;
+    expect(parts(a) + parts(b)).toBe(9);
+    expect(parts(a)).toBeGreaterThan(0);
+    expect(parts(b)).toBeGreaterThan(0);
+    expect(splitModel.metrics).toEqual(wholeModel.metrics);
+    expect(splitModel.channels).toEqual(wholeModel.channels);
+    expect(splitModel.paretoFront).toEqual(wholeModel.paretoFront);
+  });
+
   it('park a poison job on the dead-letter subject with its code', async () => {
     const parked = nc.subscribe('mmm.v1.dlq.jobs.training', { max: 1 });
     await publishJob(jetstream(nc), 'training', {

@@ -332,6 +332,33 @@ describe('commands and drift', () => {
     }
   });
 
+  it('trains a dataset that arrives with auto-train on, with the default settings, once', async () => {
+    const ws = rig.workspace();
+    const dataset = syntheticDataset({ seed: 17 }, 40, ws);
+    await rig.store(dataset, ws);
+    const storage = await openStorage(rig.nc);
+    const announce = () =>
+      publishEvent(
+        storage.js,
+        'dataset.ingested',
+        { workspaceId: ws, datasetId: dataset.descriptor.id, periodCount: 40, autoTrain: true },
+        { msgId: `dataset.ingested:${ws}:${dataset.descriptor.id}:1` },
+      );
+    await announce();
+    const jobId = jobIdFor(ws, `auto-train:dataset.ingested:${ws}:${dataset.descriptor.id}:1`);
+    const done = await settled(jobId, ws);
+    expect(done.status).toBe('SUCCEEDED');
+    const settings = (
+      await rig.gql(`{ model(id: "${done.modelId}") { lineage { settings } } }`, {}, ws)
+    ).data?.model.lineage.settings;
+    expect(JSON.parse(settings)).toMatchObject({ iterations: 2000, trials: 5, seed: 1 });
+    // The same announcement again: JetStream drops the repeat, and a redelivery of it would name
+    // the same job (the job id comes from the message id): no second model.
+    await announce();
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await rig.gql(`{ models { id } }`, {}, ws)).data?.models).toHaveLength(1);
+  });
+
   it('scores the production model on the new periods of a longer dataset of its series', async () => {
     const ws = rig.workspace();
     const short = syntheticDataset({ seed: 16 }, 52, ws);
