@@ -1,2 +1,3 @@
 export * from './datasets';
 export * from './models';
+export * from './journeys';
