@@ -41,6 +41,10 @@ describe('the journey contract', () => {
     const shifted = new Uint8Array(bytes.length + 3);
     shifted.set(bytes, 3);
     expect(parseJourneyTable(shifted.subarray(3))).toEqual(table());
+    // NATS hands out Node Buffers, whose slice is a view, not a copy.
+    const buffer = Buffer.alloc(bytes.length + 5);
+    buffer.set(bytes, 5);
+    expect(parseJourneyTable(buffer.subarray(5))).toEqual(table());
   });
 
   it('stores a touchpoint in about 17 bytes', () => {

@@ -222,7 +222,9 @@ function section<T extends Float64Array | Uint32Array | Uint8Array>(
 ): T {
   const at = bytes.byteOffset + offset;
   if (at % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer, at, length);
-  const copy = bytes.slice(offset, offset + length * Type.BYTES_PER_ELEMENT);
+  // A copy into a buffer of its own (Buffer#slice, unlike Uint8Array#slice, would be a view).
+  const copy = new Uint8Array(length * Type.BYTES_PER_ELEMENT);
+  copy.set(bytes.subarray(offset, offset + copy.length));
   return new Type(copy.buffer, 0, length);
 }
 
