@@ -7,7 +7,7 @@ import {
   readJourneys,
   workspaceStorage,
 } from '@mmm/platform';
-import { prepareJourneys, textSlices } from '../src/domain';
+import { journeyIdentity, prepareJourneys, textSlices } from '../src/domain';
 import { eventually, settle, startRig, type Rig } from './harness';
 
 jest.setTimeout(30_000);
@@ -270,11 +270,14 @@ describe('feeding the parser in slices', () => {
     const csv =
       'journey_id,timestamp,channel,converted,conversion_value\n' +
       'x,2024-01-01,😀,1,2\n'.repeat(50);
-    const whole = prepareJourneys(csv, { format: 'CSV', columns: {} }, csv.length + 1);
-    const sliced = prepareJourneys(csv, { format: 'CSV', columns: {} }, 7);
+    const options = { format: 'CSV' as const, columns: {} };
+    const whole = prepareJourneys(csv, options, csv.length + 1);
+    const sliced = prepareJourneys(csv, options, 7);
     if (!whole.ok || !sliced.ok) throw new Error('the fixture does not parse');
-    expect(sliced.journeys.id).toBe(whole.journeys.id);
-    expect(sliced.journeys.contentSha256).toBe(createHash('sha256').update(csv).digest('hex'));
     expect(sliced.journeys.table).toEqual(whole.journeys.table);
+    const identity = journeyIdentity(csv, options, 7);
+    expect(identity).toEqual(journeyIdentity(csv, options, csv.length + 1));
+    expect(identity.contentSha256).toBe(createHash('sha256').update(csv).digest('hex'));
+    expect(identity.sizeBytes).toBe(Buffer.byteLength(csv));
   });
 });

@@ -10,6 +10,8 @@ import {
 } from '@mmm/platform';
 import { DatasetValidationError, type MetadataStore, type RequestScope } from './catalog';
 import {
+  checkJourneyRequest,
+  journeyIdentity,
   prepareJourneys,
   resolvedColumns,
   textSlices,
@@ -129,15 +131,19 @@ export function createJourneyCatalog(deps: JourneyCatalogDeps) {
     request: IngestJourneysRequest,
   ): Promise<IngestJourneysOutcome> {
     const { content, name, ...options } = request;
-    const prepared = prepareJourneys(content, options);
-    if (!prepared.ok) throw new DatasetValidationError(prepared.issues, prepared.issueCount);
-    const { table, summary, id, rows, contentSha256, sizeBytes } = prepared.journeys;
-
+    const refused = checkJourneyRequest(content, options);
+    if (refused.length > 0) throw new DatasetValidationError(refused, refused.length);
+    // The id first (hashing is cheap): a file sent again is answered without parsing it again.
+    const { id, contentSha256, sizeBytes } = journeyIdentity(content, options);
     const stores = deps.stores(scope.workspaceId);
     const existing = await stores.metadata.getEntry<JourneyDatasetRecord>(JOURNEY_KIND.dataset, id);
     if (existing?.value.status === 'ACTIVE') {
       return { dataset: await announce(stores, existing, scope), created: false };
     }
+
+    const prepared = prepareJourneys(content, options);
+    if (!prepared.ok) throw new DatasetValidationError(prepared.issues, prepared.issueCount);
+    const { table, summary, rows } = prepared.journeys;
 
     const attempt = `${id}-${randomBytes(6).toString('hex')}`;
     const resolved = resolvedColumns(options.columns);

@@ -191,16 +191,54 @@ function issueField(issue: JourneyIssue, columns: Record<JourneyField, string>):
   return field === undefined ? 'content' : `columns.${field}`;
 }
 
+/** What a journey file is: its id and content hash, from one pass over its text in slices. */
+export interface JourneyIdentity {
+  /** `jd_` + 20 hex digits of SHA-256 of the bytes, a zero byte and the canonical options. */
+  id: string;
+  /** SHA-256 of the file's bytes, hex. */
+  contentSha256: string;
+  sizeBytes: number;
+}
+
+/**
+ * The id of a journey file with its mapping (the same file and mapping, the same id), hashed
+ * slice by slice: a file sent again is known without parsing it again.
+ */
+export function journeyIdentity(
+  content: string,
+  options: JourneyIngestOptions,
+  sliceSize = TEXT_SLICE,
+): JourneyIdentity {
+  const content256 = createHash('sha256');
+  const id256 = createHash('sha256');
+  let sizeBytes = 0;
+  for (const slice of textSlices(content, sliceSize)) {
+    content256.update(slice, 'utf8');
+    id256.update(slice, 'utf8');
+    sizeBytes += Buffer.byteLength(slice, 'utf8');
+  }
+  id256.update(Buffer.from([0])).update(canonicalJson(canonicalJourneyOptions(options)), 'utf8');
+  return {
+    id: `jd_${id256.digest('hex').slice(0, 20)}`,
+    contentSha256: content256.digest('hex'),
+    sizeBytes,
+  };
+}
+
+/** Problems found before reading the file: the mapping, an empty file. */
+export function checkJourneyRequest(content: string, options: JourneyIngestOptions): Issue[] {
+  const issues = checkJourneyColumns(options.columns);
+  if (content.trim() === '') {
+    issues.push({ row: null, column: null, field: 'content', message: 'The file is empty.' });
+  }
+  return issues;
+}
+
 export interface PreparedJourneys {
   table: JourneyTable;
   summary: JourneySummary;
   /** Data rows read. */
   rows: number;
-  /** The dataset id (`jd_` + 20 hex digits of SHA-256 of the bytes, a zero, the options). */
-  id: string;
-  /** SHA-256 of the file's bytes, hex. */
-  contentSha256: string;
-  sizeBytes: number;
 }
 
 export type PrepareJourneysResult =
@@ -208,9 +246,9 @@ export type PrepareJourneysResult =
   | { ok: false; issues: Issue[]; issueCount: number };
 
 /**
- * Parses and checks a journey file in one pass over its text, in slices (the parser keeps only
- * columns of numbers between them), hashing the bytes on the way. Every problem is collected,
- * with its row, column and field; there is a table only when there is none.
+ * Parses and checks a journey file, fed to the parser in slices (it keeps only columns of
+ * numbers between them). Every problem is collected, with its row, column and field; there is
+ * a table only when there is none.
  */
 export function prepareJourneys(
   content: string,
@@ -218,10 +256,7 @@ export function prepareJourneys(
   sliceSize = TEXT_SLICE,
 ): PrepareJourneysResult {
   const list = new IssueList();
-  for (const issue of checkJourneyColumns(options.columns)) list.add(issue);
-  if (content.trim() === '') {
-    list.add({ row: null, column: null, field: 'content', message: 'The file is empty.' });
-  }
+  for (const issue of checkJourneyRequest(content, options)) list.add(issue);
   if (!list.empty) return { ok: false, issues: list.listed, issueCount: list.total };
 
   const columns = resolvedColumns(options.columns);
@@ -236,15 +271,7 @@ export function prepareJourneys(
       ...(columns.costRequired ? { cost: columns.cost } : {}),
     },
   });
-  const content256 = createHash('sha256');
-  const id256 = createHash('sha256');
-  let sizeBytes = 0;
-  for (const slice of textSlices(content, sliceSize)) {
-    parser.push(slice);
-    content256.update(slice, 'utf8');
-    id256.update(slice, 'utf8');
-    sizeBytes += Buffer.byteLength(slice, 'utf8');
-  }
+  for (const slice of textSlices(content, sliceSize)) parser.push(slice);
   const parsed = parser.finish();
   if (!parsed.ok) {
     for (const issue of parsed.issues) {
@@ -258,16 +285,8 @@ export function prepareJourneys(
     // The parser lists the first 100 and counts the rest.
     return { ok: false, issues: list.listed, issueCount: parsed.issueCount };
   }
-  id256.update(Buffer.from([0])).update(canonicalJson(canonicalJourneyOptions(options)), 'utf8');
   return {
     ok: true,
-    journeys: {
-      table: parsed.table,
-      summary: summarizeJourneys(parsed.table),
-      rows: parsed.rows,
-      id: `jd_${id256.digest('hex').slice(0, 20)}`,
-      contentSha256: content256.digest('hex'),
-      sizeBytes,
-    },
+    journeys: { table: parsed.table, summary: summarizeJourneys(parsed.table), rows: parsed.rows },
   };
 }
