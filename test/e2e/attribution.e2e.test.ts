@@ -180,11 +180,20 @@ it('ingests journeys, trains a model over the same weeks and compares their cred
   expect(mmm('TV').share + mmm('Radio').share + mmm('ooh').share).toBeCloseTo(1, 9);
 
   // Modeling heard both datasets announced and left the journeys alone.
-  const metrics = await (await fetch(`${stack.services.modeling.url}/metrics`)).text();
-  const handled = metrics.match(
-    /nats_messages_processed_total\{subject="mmm\.v1\.dataset\.ingested",outcome="ok"\} (\d+)/,
-  );
-  expect(Number(handled?.[1])).toBe(2);
+  const handled = async () => {
+    const text = await (await fetch(`${stack.services.modeling.url}/metrics`)).text();
+    const found = text.match(
+      /nats_messages_processed_total\{subject="mmm\.v1\.dataset\.ingested",outcome="ok"\} (\d+)/,
+    );
+    return { text, count: Number(found?.[1] ?? 0) };
+  };
+  let seen = await handled();
+  for (const deadline = Date.now() + 10_000; seen.count < 2 && Date.now() < deadline; ) {
+    await sleep(100);
+    seen = await handled();
+  }
+  const metrics = seen.text;
+  expect(seen.count).toBe(2);
   expect(metrics).not.toMatch(/subject="mmm\.v1\.dataset\.ingested",outcome="(retry|dead_letter)"/);
   const models = await gql(`{ models { id datasetId } }`);
   expect(models.models).toEqual([{ id: modelId, datasetId: ingested.ingestDataset.id }]);
