@@ -166,6 +166,16 @@ export interface ScopedFiles {
     data: Uint8Array,
     meta?: { description?: string },
   ): Promise<{ name: string; size: number; digest: string }>;
+  /**
+   * Writes a file from chunks as they come, so that a large file is never one buffer (the
+   * object store cuts it into its own chunks).
+   */
+  putChunks(
+    kind: string,
+    id: string,
+    chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    meta?: { description?: string },
+  ): Promise<{ name: string; size: number; digest: string }>;
   /** The bytes, or null when absent or deleted. */
   get(kind: string, id: string): Promise<Uint8Array | null>;
   delete(kind: string, id: string): Promise<boolean>;
@@ -181,6 +191,23 @@ export function scopedFiles(files: ObjectStore, workspaceId: string): ScopedFile
     async put(kind, id, data, meta = {}) {
       const name = scopedKey(workspaceId, kind, id);
       const info = await files.putBlob({ name, description: meta.description }, data);
+      return { name, size: info.size, digest: info.digest };
+    },
+    async putChunks(kind, id, chunks, meta = {}) {
+      const name = scopedKey(workspaceId, kind, id);
+      const iterator =
+        Symbol.asyncIterator in chunks
+          ? chunks[Symbol.asyncIterator]()
+          : (chunks as Iterable<Uint8Array>)[Symbol.iterator]();
+      // Pulled one chunk at a time: the store asks for the next when it has sent the last.
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await iterator.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+      });
+      const info = await files.put({ name, description: meta.description }, stream);
       return { name, size: info.size, digest: info.digest };
     },
     async get(kind, id) {

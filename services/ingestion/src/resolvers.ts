@@ -1,11 +1,26 @@
-import { ValidationError, type GraphQLResolverMap, type SubgraphContext } from '@mmm/platform';
+import {
+  JOURNEY_DATASET_ID,
+  ValidationError,
+  type GraphQLResolverMap,
+  type SubgraphContext,
+} from '@mmm/platform';
 import type { DatasetCatalog, DatasetRecord, RequestScope } from './domain/catalog';
+import type { JourneyCatalog } from './domain/journey-catalog';
+import type { JourneyColumnMapping } from './domain/journeys';
 import type { SyntheticRequest, SyntheticSource } from './domain/synthetic';
 import type { ColumnRoles, Frequency, KpiType, SourceFormat } from './domain/types';
 
 export interface IngestionContext extends SubgraphContext {
   catalog: DatasetCatalog;
+  journeys: JourneyCatalog;
   synthetic: SyntheticSource;
+}
+
+interface IngestJourneysInput {
+  name?: string | null;
+  content: string;
+  format?: SourceFormat | null;
+  columns?: Partial<Record<keyof JourneyColumnMapping, string | null>> | null;
 }
 
 interface IngestDatasetInput {
@@ -37,6 +52,15 @@ interface SyntheticDatasetInput {
 }
 
 const DATASET_ID = /^ds_[0-9a-f]{20}$/;
+
+/** The mapping without the fields the caller left out or set to null. */
+function journeyColumns(input: IngestJourneysInput['columns']): JourneyColumnMapping {
+  const out: JourneyColumnMapping = {};
+  for (const [field, name] of Object.entries(input ?? {})) {
+    if (name !== null && name !== undefined) out[field as keyof JourneyColumnMapping] = name;
+  }
+  return out;
+}
 
 function scope(ctx: IngestionContext): RequestScope {
   return { workspaceId: ctx.workspaceId, requestId: ctx.requestId };
@@ -72,6 +96,9 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
     datasets: (_parent, _args, ctx: IngestionContext) => ctx.catalog.list(scope(ctx)),
     dataset: (_parent, { id }: { id: string }, ctx: IngestionContext) =>
       DATASET_ID.test(id) ? ctx.catalog.get(scope(ctx), id) : null,
+    journeyDatasets: (_parent, _args, ctx: IngestionContext) => ctx.journeys.list(scope(ctx)),
+    journeyDataset: (_parent, { id }: { id: string }, ctx: IngestionContext) =>
+      JOURNEY_DATASET_ID.test(id) ? ctx.journeys.get(scope(ctx), id) : null,
   },
   Mutation: {
     ingestDataset: async (
@@ -113,6 +140,23 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
       });
       return { dataset, truth: generated.truth };
     },
+    ingestJourneys: async (
+      _parent,
+      { input }: { input: IngestJourneysInput },
+      ctx: IngestionContext,
+    ) => {
+      const outcome = await ctx.journeys.ingest(scope(ctx), {
+        name: input.name,
+        content: input.content,
+        format: input.format ?? 'CSV',
+        columns: journeyColumns(input.columns),
+      });
+      return outcome.dataset;
+    },
+  },
+  JourneyDataset: {
+    __resolveReference: (reference: { id: string }, ctx: IngestionContext) =>
+      JOURNEY_DATASET_ID.test(reference.id) ? ctx.journeys.get(scope(ctx), reference.id) : null,
   },
   Dataset: {
     __resolveReference: (reference: { id: string }, ctx: IngestionContext) =>

@@ -1,4 +1,4 @@
-import { decodeEvent, Frequency, KpiType } from '@mmm/platform';
+import { DatasetKind, decodeEvent, Frequency, KpiType } from '@mmm/platform';
 import { fileRows, toCsvText } from './fixtures';
 import { eventually, settle, startIngestion, startRig, type Rig } from './harness';
 
@@ -195,6 +195,7 @@ describe('ingestDataset over HTTP', () => {
       controlColumns: ['price'],
       periodCount: 31,
       startDate: '2024-01-01',
+      kind: DatasetKind.TABLE,
     });
     const stored = await rig.stored(ws);
     const message = event.message as { rawObject: string; tableObject: string };

@@ -2,7 +2,8 @@ import type { ServiceEvents } from '@mmm/platform';
 
 // What modeling exchanges on NATS (subjects mmm.v1.<entity>.<event>), by role.
 //
-// The API consumes dataset.ingested (auto-train, drift of production models) and
+// The API consumes dataset.ingested (auto-train, drift of production models; journey datasets,
+// kind JOURNEYS, are left alone) and
 // training.requested (commands from integrations and schedules, the same path as trainModel);
 // it puts jobs on mmm.v1.jobs.training, publishes training.failed for a job cancelled while
 // queued, and model.promoted when a model becomes its dataset's production model.

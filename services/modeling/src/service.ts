@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   consumeJobs,
   createMetricsRegistry,
+  DatasetKind,
   loadSchema,
   publishEvent,
   readDataset,
@@ -116,6 +117,11 @@ export const modelingApi: ServiceDefinition<ModelingContext, ModelingConfig> = {
       async (delivery) => {
         if (delivery.name === 'dataset.ingested') {
           const m = delivery.message as import('@mmm/platform').DatasetIngested;
+          // Journeys are not a table of periods: nothing to train on, no series to score.
+          if (m.kind === DatasetKind.JOURNEYS) {
+            logger.debug('journey dataset ignored', { datasetId: m.datasetId });
+            return;
+          }
           if (m.autoTrain) {
             const jobId = jobIdFor(m.workspaceId, `auto-train:${delivery.msgId ?? m.datasetId}`);
             try {

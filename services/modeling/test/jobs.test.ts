@@ -1,7 +1,9 @@
 import {
+  DatasetKind,
   decodeDeadLetter,
   fromBinary,
   HEADERS,
+  messagingRegistry,
   openStorage,
   publishEvent,
   publishJob,
@@ -389,5 +391,36 @@ describe('commands and drift', () => {
     expect(drift.drift.mape).toBeLessThan(0.2);
     const gauge = await rig.api.subgraph.registry.getSingleMetric('modeling_drift_mape')?.get();
     expect(gauge?.values.find((v) => v.labels.model === modelId)?.value).toBe(drift.drift.mape);
+  });
+
+  it('leaves a journey dataset alone on dataset.ingested: no training, whatever the event asks', async () => {
+    const ws = rig.workspace();
+    // Even an id the dataset contract reads, with autoTrain set: the kind decides.
+    const dataset = syntheticDataset({ seed: 17 }, 40, ws);
+    await rig.store(dataset, ws);
+    const handled = async () => {
+      const metric = await messagingRegistry
+        .getSingleMetric('nats_messages_processed_total')
+        ?.get();
+      return (metric?.values ?? [])
+        .filter((v) => v.labels.subject === 'mmm.v1.dataset.ingested' && v.labels.outcome === 'ok')
+        .reduce((sum, v) => sum + v.value, 0);
+    };
+    const before = await handled();
+    const storage = await openStorage(rig.nc);
+    await publishEvent(
+      storage.js,
+      'dataset.ingested',
+      {
+        workspaceId: ws,
+        datasetId: dataset.descriptor.id,
+        kind: DatasetKind.JOURNEYS,
+        autoTrain: true,
+        journeyCount: 3,
+      },
+      { msgId: `journeys:${ws}` },
+    );
+    await eventually(async () => (await handled()) > before, 10_000);
+    expect(await job(jobIdFor(ws, `auto-train:journeys:${ws}`), ws)).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
 export * from './datasets';
 export * from './models';
+export * from './journeys';
 export * from './scenarios';

@@ -7,3 +7,5 @@ export * from './aggregate';
 export * from './catalog';
 export * from './synthetic';
 export * from './relay';
+export * from './journeys';
+export * from './journey-catalog';

@@ -1,9 +1,16 @@
-import type { Logger } from '@mmm/platform';
-import type { DatasetCatalog, DatasetIndex, DatasetRecord } from './catalog';
+import type { KvIndex, Logger } from '@mmm/platform';
 
-export interface EventRelayOptions {
-  catalog: Pick<DatasetCatalog, 'announcePending'>;
-  index: Pick<DatasetIndex, 'documents'>;
+/** What the relay needs of a record: who it is and whether an announcement is pending. */
+export interface PendingRecord {
+  id: string;
+  workspaceId: string;
+  pendingEvent: string | null;
+}
+
+export interface EventRelayOptions<R extends PendingRecord> {
+  /** Announces a pending record afresh; true when it is announced (now or meanwhile). */
+  catalog: { announcePending(record: R): Promise<boolean> };
+  index: Pick<KvIndex<R>, 'documents'>;
   /** Time between sweeps. */
   intervalMs: number;
   logger?: Logger;
@@ -18,12 +25,15 @@ export interface EventRelay {
 /**
  * Announces committed dataset changes whose event never reached JetStream (publish failed after
  * the KV commit, or the process died in between), so that `dataset.ingested` and
- * `dataset.deleted` go out without anyone sending the file again. A sweep at start takes every
+ * `dataset.deleted` go out without anyone sending the file again (one relay per kind of record:
+ * media mix datasets, journey datasets). A sweep at start takes every
  * pending record; later sweeps take those still pending at the same KV revision as at the
  * previous sweep, leaving a request that is announcing one right now to finish. A repeat is
  * harmless: the Nats-Msg-Id makes JetStream drop it.
  */
-export function startEventRelay(options: EventRelayOptions): EventRelay {
+export function startEventRelay<R extends PendingRecord>(
+  options: EventRelayOptions<R>,
+): EventRelay {
   const { catalog, index, logger } = options;
   let seen = new Map<string, number>();
   let running: Promise<number> | undefined;
@@ -32,7 +42,7 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
   let catchUp = true;
   let retry: NodeJS.Timeout | undefined;
 
-  const key = (record: DatasetRecord) => `${record.workspaceId}/${record.id}`;
+  const key = (record: R) => `${record.workspaceId}/${record.id}`;
 
   const sweepOnce = async (all: boolean): Promise<number> => {
     const documents = index.documents();

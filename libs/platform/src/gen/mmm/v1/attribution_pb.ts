@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mmm/v1/attribution.proto.
  */
 export const file_mmm_v1_attribution: GenFile = /*@__PURE__*/
-  fileDesc("ChhtbW0vdjEvYXR0cmlidXRpb24ucHJvdG8SBm1tbS52MSJECg1DaGFubmVsQ3JlZGl0Eg8KB2NoYW5uZWwYASABKAkSEwoLY29udmVyc2lvbnMYAiABKAESDQoFc2hhcmUYAyABKAEi7QEKFEF0dHJpYnV0aW9uQ29tcGxldGVkEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIWCg5hdHRyaWJ1dGlvbl9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgEIAEoCRIOCgZtZXRob2QYCiABKAkSEgoKZGF0YXNldF9pZBgLIAEoCRIQCghtb2RlbF9pZBgMIAEoCRImCgdjcmVkaXRzGA0gAygLMhUubW1tLnYxLkNoYW5uZWxDcmVkaXRKBAgFEApiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChhtbW0vdjEvYXR0cmlidXRpb24ucHJvdG8SBm1tbS52MSJTCg1DaGFubmVsQ3JlZGl0Eg8KB2NoYW5uZWwYASABKAkSEwoLY29udmVyc2lvbnMYAiABKAESDQoFc2hhcmUYAyABKAESDQoFdmFsdWUYBCABKAEiWQoRQXR0cmlidXRpb25Db2x1bW4SDgoGbWV0aG9kGAEgASgJEgwKBHVuaXQYAiABKAkSJgoHY3JlZGl0cxgDIAMoCzIVLm1tbS52MS5DaGFubmVsQ3JlZGl0IugCChRBdHRyaWJ1dGlvbkNvbXBsZXRlZBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSFgoOYXR0cmlidXRpb25faWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEgoGbWV0aG9kGAogASgJQgIYARISCgpkYXRhc2V0X2lkGAsgASgJEhAKCG1vZGVsX2lkGAwgASgJEioKB2NyZWRpdHMYDSADKAsyFS5tbW0udjEuQ2hhbm5lbENyZWRpdEICGAESKgoHY29sdW1ucxgOIAMoCzIZLm1tbS52MS5BdHRyaWJ1dGlvbkNvbHVtbhIZChF0b3RhbF9jb252ZXJzaW9ucxgPIAEoARITCgt0b3RhbF92YWx1ZRgQIAEoARIVCg1qb3VybmV5X2NvdW50GBEgASgNSgQIBRAKYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Credit given to one channel by an attribution method.
@@ -26,14 +26,25 @@ export type ChannelCredit = Message<"mmm.v1.ChannelCredit"> & {
   channel: string;
 
   /**
+   * Credited conversions (0 in a column whose unit is value).
+   *
    * @generated from field: double conversions = 2;
    */
   conversions: number;
 
   /**
+   * The channel's share of its column's total credit.
+   *
    * @generated from field: double share = 3;
    */
   share: number;
+
+  /**
+   * Credited conversion value (0 in a column whose unit is conversions).
+   *
+   * @generated from field: double value = 4;
+   */
+  value: number;
 };
 
 /**
@@ -42,6 +53,41 @@ export type ChannelCredit = Message<"mmm.v1.ChannelCredit"> & {
  */
 export const ChannelCreditSchema: GenMessage<ChannelCredit> = /*@__PURE__*/
   messageDesc(file_mmm_v1_attribution, 0);
+
+/**
+ * One column of the comparison table: a method's credit per channel.
+ *
+ * @generated from message mmm.v1.AttributionColumn
+ */
+export type AttributionColumn = Message<"mmm.v1.AttributionColumn"> & {
+  /**
+   * last_touch, first_touch, linear, time_decay, position_based, markov,
+   * shapley or mmm.
+   *
+   * @generated from field: string method = 1;
+   */
+  method: string;
+
+  /**
+   * "both" for the journey methods (conversions and value), "conversions" or
+   * "value" for the MMM column (the model's KPI).
+   *
+   * @generated from field: string unit = 2;
+   */
+  unit: string;
+
+  /**
+   * @generated from field: repeated mmm.v1.ChannelCredit credits = 3;
+   */
+  credits: ChannelCredit[];
+};
+
+/**
+ * Describes the message mmm.v1.AttributionColumn.
+ * Use `create(AttributionColumnSchema)` to create a new message.
+ */
+export const AttributionColumnSchema: GenMessage<AttributionColumn> = /*@__PURE__*/
+  messageDesc(file_mmm_v1_attribution, 1);
 
 /**
  * Published on mmm.v1.attribution.completed.
@@ -70,27 +116,58 @@ export type AttributionCompleted = Message<"mmm.v1.AttributionCompleted"> & {
   requestId: string;
 
   /**
-   * last_touch, first_touch, linear, time_decay, position_based, markov,
-   * shapley or mmm.
+   * One method per event was the first plan; a run now carries every method
+   * in columns (14). Left empty; kept so that the numbers are never reused.
    *
-   * @generated from field: string method = 10;
+   * @generated from field: string method = 10 [deprecated = true];
+   * @deprecated
    */
   method: string;
 
   /**
+   * The journey dataset.
+   *
    * @generated from field: string dataset_id = 11;
    */
   datasetId: string;
 
   /**
+   * The model of the MMM column; empty without one.
+   *
    * @generated from field: string model_id = 12;
    */
   modelId: string;
 
   /**
-   * @generated from field: repeated mmm.v1.ChannelCredit credits = 13;
+   * @generated from field: repeated mmm.v1.ChannelCredit credits = 13 [deprecated = true];
+   * @deprecated
    */
   credits: ChannelCredit[];
+
+  /**
+   * The comparison table, one column per method (and mmm).
+   *
+   * @generated from field: repeated mmm.v1.AttributionColumn columns = 14;
+   */
+  columns: AttributionColumn[];
+
+  /**
+   * Observed conversions and value of the journeys, which every journey
+   * method's column adds up to.
+   *
+   * @generated from field: double total_conversions = 15;
+   */
+  totalConversions: number;
+
+  /**
+   * @generated from field: double total_value = 16;
+   */
+  totalValue: number;
+
+  /**
+   * @generated from field: uint32 journey_count = 17;
+   */
+  journeyCount: number;
 };
 
 /**
@@ -98,5 +175,5 @@ export type AttributionCompleted = Message<"mmm.v1.AttributionCompleted"> & {
  * Use `create(AttributionCompletedSchema)` to create a new message.
  */
 export const AttributionCompletedSchema: GenMessage<AttributionCompleted> = /*@__PURE__*/
-  messageDesc(file_mmm_v1_attribution, 1);
+  messageDesc(file_mmm_v1_attribution, 2);
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mmm/v1/dataset.proto.
  */
 export const file_mmm_v1_dataset: GenFile = /*@__PURE__*/
-  fileDesc("ChRtbW0vdjEvZGF0YXNldC5wcm90bxIGbW1tLnYxIuEDCg9EYXRhc2V0SW5nZXN0ZWQSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCmRhdGFzZXRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSDAoEbmFtZRgKIAEoCRIUCgxjb250ZW50X2hhc2gYCyABKAkSJAoJZnJlcXVlbmN5GAwgASgOMhEubW1tLnYxLkZyZXF1ZW5jeRITCgtkYXRlX2NvbHVtbhgNIAEoCRISCgprcGlfY29sdW1uGA4gASgJEiEKCGtwaV90eXBlGA8gASgOMg8ubW1tLnYxLktwaVR5cGUSFgoObWVkaWFfY2hhbm5lbHMYECADKAkSGAoQb3JnYW5pY19jaGFubmVscxgRIAMoCRIXCg9jb250cm9sX2NvbHVtbnMYEiADKAkSFAoMcGVyaW9kX2NvdW50GBMgASgNEhIKCnN0YXJ0X2RhdGUYFCABKAkSEAoIZW5kX2RhdGUYFSABKAkSEgoKcmF3X29iamVjdBgWIAEoCRIUCgx0YWJsZV9vYmplY3QYFyABKAkSEgoKYXV0b190cmFpbhgYIAEoCEoECAUQCiKFAQoORGF0YXNldERlbGV0ZWQSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCmRhdGFzZXRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAlKBAgFEAoqUQoJRnJlcXVlbmN5EhkKFUZSRVFVRU5DWV9VTlNQRUNJRklFRBAAEhMKD0ZSRVFVRU5DWV9EQUlMWRABEhQKEEZSRVFVRU5DWV9XRUVLTFkQAipTCgdLcGlUeXBlEhgKFEtQSV9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQS1BJX1RZUEVfUkVWRU5VRRABEhgKFEtQSV9UWVBFX0NPTlZFUlNJT05TEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRtbW0vdjEvZGF0YXNldC5wcm90bxIGbW1tLnYxIukECg9EYXRhc2V0SW5nZXN0ZWQSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCmRhdGFzZXRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSDAoEbmFtZRgKIAEoCRIUCgxjb250ZW50X2hhc2gYCyABKAkSJAoJZnJlcXVlbmN5GAwgASgOMhEubW1tLnYxLkZyZXF1ZW5jeRITCgtkYXRlX2NvbHVtbhgNIAEoCRISCgprcGlfY29sdW1uGA4gASgJEiEKCGtwaV90eXBlGA8gASgOMg8ubW1tLnYxLktwaVR5cGUSFgoObWVkaWFfY2hhbm5lbHMYECADKAkSGAoQb3JnYW5pY19jaGFubmVscxgRIAMoCRIXCg9jb250cm9sX2NvbHVtbnMYEiADKAkSFAoMcGVyaW9kX2NvdW50GBMgASgNEhIKCnN0YXJ0X2RhdGUYFCABKAkSEAoIZW5kX2RhdGUYFSABKAkSEgoKcmF3X29iamVjdBgWIAEoCRIUCgx0YWJsZV9vYmplY3QYFyABKAkSEgoKYXV0b190cmFpbhgYIAEoCBIhCgRraW5kGBkgASgOMhMubW1tLnYxLkRhdGFzZXRLaW5kEhUKDWpvdXJuZXlfY291bnQYGiABKA0SGAoQdG91Y2hwb2ludF9jb3VudBgbIAEoDRIYChBjb252ZXJzaW9uX2NvdW50GBwgASgNEhgKEGNvbnZlcnNpb25fdmFsdWUYHSABKAFKBAgFEAoihQEKDkRhdGFzZXREZWxldGVkEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpkYXRhc2V0X2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAQgASgJSgQIBRAKKlEKCUZyZXF1ZW5jeRIZChVGUkVRVUVOQ1lfVU5TUEVDSUZJRUQQABITCg9GUkVRVUVOQ1lfREFJTFkQARIUChBGUkVRVUVOQ1lfV0VFS0xZEAIqUwoHS3BpVHlwZRIYChRLUElfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEtQSV9UWVBFX1JFVkVOVUUQARIYChRLUElfVFlQRV9DT05WRVJTSU9OUxACKl4KC0RhdGFzZXRLaW5kEhwKGERBVEFTRVRfS0lORF9VTlNQRUNJRklFRBAAEhYKEkRBVEFTRVRfS0lORF9UQUJMRRABEhkKFURBVEFTRVRfS0lORF9KT1VSTkVZUxACYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Published on mmm.v1.dataset.ingested once the raw file, the normalized
@@ -122,6 +122,33 @@ export type DatasetIngested = Message<"mmm.v1.DatasetIngested"> & {
    * @generated from field: bool auto_train = 24;
    */
   autoTrain: boolean;
+
+  /**
+   * @generated from field: mmm.v1.DatasetKind kind = 25;
+   */
+  kind: DatasetKind;
+
+  /**
+   * Journey datasets only (kind DATASET_KIND_JOURNEYS).
+   *
+   * @generated from field: uint32 journey_count = 26;
+   */
+  journeyCount: number;
+
+  /**
+   * @generated from field: uint32 touchpoint_count = 27;
+   */
+  touchpointCount: number;
+
+  /**
+   * @generated from field: uint32 conversion_count = 28;
+   */
+  conversionCount: number;
+
+  /**
+   * @generated from field: double conversion_value = 29;
+   */
+  conversionValue: number;
 };
 
 /**
@@ -221,4 +248,42 @@ export enum KpiType {
  */
 export const KpiTypeSchema: GenEnum<KpiType> = /*@__PURE__*/
   enumDesc(file_mmm_v1_dataset, 1);
+
+/**
+ * What a dataset holds, so that a consumer can tell them apart.
+ *
+ * @generated from enum mmm.v1.DatasetKind
+ */
+export enum DatasetKind {
+  /**
+   * Publishers before the field existed: a table.
+   *
+   * @generated from enum value: DATASET_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A media mix table: one row per period (KPI, spend, controls); the fields
+   * 12-19 describe it.
+   *
+   * @generated from enum value: DATASET_KIND_TABLE = 1;
+   */
+  TABLE = 1,
+
+  /**
+   * User journeys: one row per touchpoint (the platform's journey contract);
+   * media_channels are the journeys' channels, start_date and end_date the UTC
+   * days of the first and last touchpoint, and fields 26-29 count them. Not a
+   * table: modeling ignores it.
+   *
+   * @generated from enum value: DATASET_KIND_JOURNEYS = 2;
+   */
+  JOURNEYS = 2,
+}
+
+/**
+ * Describes the enum mmm.v1.DatasetKind.
+ */
+export const DatasetKindSchema: GenEnum<DatasetKind> = /*@__PURE__*/
+  enumDesc(file_mmm_v1_dataset, 2);
 
