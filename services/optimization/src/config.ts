@@ -1,4 +1,4 @@
-import { integerBetween, loadConfig, parseConfig } from '@mmm/platform';
+import { integerBetween, loadConfig, milliseconds, parseConfig } from '@mmm/platform';
 
 // The only module of optimization that reads the environment: the platform's variables
 // (NATS_URL, PORT, LOG_LEVEL, SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, DEFAULT_WORKSPACE,
@@ -15,6 +15,13 @@ const variables = {
    * weekly model, 91 of a daily one.
    */
   DEFAULT_SCENARIO_DAYS: integerBetween(1, 3660, 91),
+  /**
+   * Threads that solve scenarios (0: the main thread). Most solves take milliseconds, but
+   * S-shaped curves under share rules take seconds, which the main thread must not spend.
+   */
+  SOLVER_THREADS: integerBetween(0, 64, 2),
+  /** A solve running longer is stopped and fails with SERVICE_UNAVAILABLE. */
+  SOLVE_TIMEOUT_MS: milliseconds(60_000),
 };
 
 /** Parses the environment once; a wrong variable stops the process with one line. */

@@ -10,3 +10,4 @@ export * from './domain/solve';
 export * from './events';
 export * from './resolvers';
 export * from './service';
+export * from './domain/solver';

@@ -12,6 +12,7 @@ import { completedEvent, completedEventId } from './domain/announce';
 import { optimizationMetrics } from './domain/metrics';
 import { modelSource } from './domain/models';
 import { createOptimizer } from './domain/optimizer';
+import { inlineSolver, threadSolver } from './domain/solver';
 import { SCENARIO_KIND, type ScenarioRecord } from './domain/scenarios';
 import { DURABLE, EVENTS } from './events';
 import { resolvers, type OptimizationContext } from './resolvers';
@@ -33,9 +34,18 @@ export const optimizationService: ServiceDefinition<OptimizationContext, Optimiz
       logger,
     });
     const scoped = (workspaceId: string) => workspaceStorage(storage, workspaceId);
+    const solver =
+      config.SOLVER_THREADS > 0
+        ? threadSolver({
+            threads: config.SOLVER_THREADS,
+            timeoutMs: config.SOLVE_TIMEOUT_MS,
+            logger,
+          })
+        : inlineSolver();
     const optimizer = createOptimizer({
       storage: scoped,
       models: modelSource(scoped),
+      solver,
       index,
       defaultScenarioDays: config.DEFAULT_SCENARIO_DAYS,
       metrics: optimizationMetrics(registry),
@@ -73,6 +83,7 @@ export const optimizationService: ServiceDefinition<OptimizationContext, Optimiz
       }),
       async stop() {
         await promotions.stop();
+        await solver.stop();
         await index.stop();
       },
     };

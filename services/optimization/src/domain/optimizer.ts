@@ -18,7 +18,7 @@ import {
   type ScenarioOrigin,
   type ScenarioRecord,
 } from './scenarios';
-import { solve } from './solve';
+import type { Solver } from './solver';
 
 // A scenario's life: the model read through the contract, the allocation solved, the record
 // stored (the commit point), then optimization.completed announced. The same steps serve
@@ -37,6 +37,7 @@ export interface Promotion {
 export interface OptimizerDeps {
   storage: (workspaceId: string) => WorkspaceStorage;
   models: ModelSource;
+  solver: Solver;
   index: Pick<KvIndex<ScenarioRecord>, 'list' | 'note'>;
   /** Publishes optimization.completed for a stored scenario (deduplicated per scenario). */
   announce: (record: ScenarioRecord, requestId?: string) => Promise<void>;
@@ -83,7 +84,7 @@ export function createOptimizer(deps: OptimizerDeps): Optimizer {
   ): Promise<ScenarioRecord> {
     try {
       const started = performance.now();
-      const solution = solve(model, request);
+      const solution = await deps.solver.solve(model, request);
       deps.metrics?.solveDuration.observe(
         { objective: solution.allocation.objective, method: solution.allocation.method },
         (performance.now() - started) / 1000,

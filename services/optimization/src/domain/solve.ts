@@ -4,13 +4,14 @@ import {
   efficientFrontier,
   InfeasibleAllocationError,
   type AllocationResult,
+  type AllocationScenario,
   type MediaMixModel,
 } from '@mmm/core';
 import { ValidationError, type ValidationIssue } from '@mmm/platform';
 import type { ScenarioRequest } from './scenario-input';
 
-// The allocation itself: the engine on a parsed model, its two user-facing failures turned into
-// BAD_USER_INPUT with the caller's field paths. Pure: no storage, no clock.
+// The allocation itself: the engine on a parsed model (pure: no storage, no clock), and its two
+// user-facing failures turned into BAD_USER_INPUT with the caller's field paths.
 
 export interface FrontierEntry {
   budget: number;
@@ -32,14 +33,32 @@ export function modelDraws(_model: MediaMixModel): MediaMixModel[] {
   return [];
 }
 
+/** The allocation of a scenario, and the frontier at `budgets` when given; engine errors pass. */
+export function solveScenario(
+  model: MediaMixModel,
+  scenario: AllocationScenario,
+  budgets: number[] | null,
+): Solution {
+  const options = { draws: modelDraws(model) };
+  const allocation = allocateBudget(model, scenario, options);
+  if (!budgets) return { allocation, frontier: null };
+  const current = allocation.response.current.estimate;
+  const frontier = efficientFrontier(model, scenario, budgets, options).map((p) => ({
+    budget: p.budget,
+    response: p.response,
+    lift: p.response - current,
+  }));
+  return { allocation, frontier };
+}
+
 /** The engine's error as BAD_USER_INPUT naming the caller's fields; other errors pass. */
 export function asValidationError(error: unknown, request: ScenarioRequest): unknown {
   if (error instanceof AllocationScenarioError) {
-    const field = request.inputPath(error.field);
     if (error.field.startsWith('model.')) {
       return new ValidationError([{ field: 'modelId', message: error.message }]);
     }
-    return new ValidationError([{ field: field ?? 'scenario', message: error.message }]);
+    const field = request.inputPath(error.field) ?? 'scenario';
+    return new ValidationError([{ field, message: error.message }]);
   }
   if (error instanceof InfeasibleAllocationError) {
     // One issue per conflicting rule that is a field of the input (a rule like `spend >= 0`
@@ -54,24 +73,4 @@ export function asValidationError(error: unknown, request: ScenarioRequest): unk
     return new ValidationError(issues, error.message);
   }
   return error;
-}
-
-/** Solves the request on the model (and its frontier when asked). */
-export function solve(model: MediaMixModel, request: ScenarioRequest): Solution {
-  const options = { draws: modelDraws(model) };
-  try {
-    const allocation = allocateBudget(model, request.scenario, options);
-    let frontier: FrontierEntry[] | null = null;
-    if (request.frontier) {
-      const current = allocation.response.current.estimate;
-      frontier = efficientFrontier(model, request.scenario, request.frontier, options).map((p) => ({
-        budget: p.budget,
-        response: p.response,
-        lift: p.response - current,
-      }));
-    }
-    return { allocation, frontier };
-  } catch (error) {
-    throw asValidationError(error, request);
-  }
 }
