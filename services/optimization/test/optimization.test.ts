@@ -362,6 +362,11 @@ describe('a request the model cannot serve', () => {
       ['scenario.frontier.to'],
     ],
     [
+      'a frontier of too many budgets',
+      () => ({ periods: 13, frontier: { from: 1, to: 2, steps: 2_000_000_000 } }),
+      ['scenario.frontier.steps'],
+    ],
+    [
       'a channel whose bounds cross',
       () => ({ periods: 13, channels: [{ channel: channels[1], min: 1000, max: 10 }] }),
       ['scenario.channels[0].min', 'scenario.channels[0].max'],

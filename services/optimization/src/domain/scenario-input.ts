@@ -204,12 +204,14 @@ export function scenarioRequest(input: ScenarioInput, prefix = 'scenario'): Scen
     if (!Number.isInteger(f.steps) || f.steps < 2 || f.steps > MAX_FRONTIER_STEPS) {
       problem('frontier.steps', `expected an integer from 2 to ${MAX_FRONTIER_STEPS}`);
     }
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  if (f) {
     frontier = Array.from(
-      { length: Math.max(2, f.steps) },
+      { length: f.steps },
       (_, i) => f.from + ((f.to - f.from) * i) / (f.steps - 1),
     );
   }
-  if (issues.length > 0) throw new ValidationError(issues);
 
   const scenario: AllocationScenario = compact({
     periods: input.periods,
