@@ -408,3 +408,81 @@ describe('workers', () => {
     expect(job).toMatchObject({ status: 'CANCELLED', errorCode: 'CANCELLED', modelId: null });
   });
 });
+
+describe('budget optimization on a model the modeling service trained', () => {
+  const ws = 'e2e-optimize';
+  let modelId: string;
+  let channels: string[];
+
+  beforeAll(async () => {
+    const datasetId = await ingest(synthetic(26, 60), ws);
+    const job = await settled(await train(ws, { datasetId, iterations: 150, trials: 1 }), ws);
+    expect(job.status).toBe('SUCCEEDED');
+    modelId = job.modelId;
+    const reply = await gql(
+      `query M($id: ID!) { model(id: $id) { channels { channel } } }`,
+      { id: modelId },
+      ws,
+    );
+    channels = reply.data.model.channels.map((c: Data) => c.channel);
+  });
+
+  it('gives a promoted model its default scenario, listed on the model through the gateway', async () => {
+    await gql(`mutation P($id: ID!) { promoteModel(id: $id) { id } }`, { id: modelId }, ws);
+    const scenarios = await eventually(async () => {
+      const reply = await gql(
+        `query M($id: ID!) { model(id: $id) { stage optimizations { origin periods budget spend { current recommended } } } }`,
+        { id: modelId },
+        ws,
+      );
+      return reply.data?.model.optimizations.length > 0 && reply.data.model;
+    }, 30_000);
+    expect(scenarios.stage).toBe('PRODUCTION');
+    expect(scenarios.optimizations).toEqual([
+      expect.objectContaining({ origin: 'PROMOTION', periods: 13 }),
+    ]);
+    const [s] = scenarios.optimizations;
+    expect(s.spend.recommended).toBeCloseTo(s.spend.current, 3);
+  });
+
+  it('solves a scenario through the gateway, and names a wrong channel', async () => {
+    const reply = await gql(
+      `mutation O($m: ID!, $s: ScenarioInput!) { optimizeBudget(modelId: $m, scenario: $s) {
+        id status budget model { id stage }
+        channels { channel current recommended lower upper }
+        response { lift { estimate lower upper } } } }`,
+      {
+        m: modelId,
+        s: {
+          periods: 8,
+          objective: 'RESPONSE',
+          channels: [{ channel: channels[0], maxMultiple: 1.1 }],
+          defaultChannelRule: { minMultiple: 0.5, maxMultiple: 3 },
+        },
+      },
+      ws,
+    );
+    expect(reply.errors).toBeUndefined();
+    const s = reply.data.optimizeBudget;
+    expect(s.model).toEqual({ id: modelId, stage: 'PRODUCTION' });
+    expect(s.channels.map((c: Data) => c.channel)).toEqual(channels);
+    const spent = s.channels.reduce((a: number, c: Data) => a + c.recommended, 0);
+    expect(8 * spent).toBeCloseTo(s.budget, 3);
+    for (const c of s.channels) {
+      expect(c.recommended).toBeGreaterThanOrEqual(c.lower * (1 - 1e-9));
+      expect(c.recommended).toBeLessThanOrEqual(c.upper * (1 + 1e-9));
+    }
+    expect(s.channels[0].upper).toBeCloseTo(1.1 * s.channels[0].current, 6);
+    expect(s.response.lift.estimate).toBeGreaterThanOrEqual(0);
+
+    const wrong = await gql(
+      `mutation O($m: ID!, $s: ScenarioInput!) { optimizeBudget(modelId: $m, scenario: $s) { id } }`,
+      { m: modelId, s: { periods: 8, channels: [{ channel: 'cinema', min: 1 }] } },
+      ws,
+    );
+    expect(wrong.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(wrong.errors?.[0].extensions?.issues).toEqual([
+      { field: 'scenario.channels[0].channel', message: expect.stringContaining('cinema') },
+    ]);
+  });
+});

@@ -196,6 +196,7 @@ export const FAILURE_CODES = {
     'The job asks for something the data cannot give (an unknown channel, impossible bounds, a holdout too long).',
   DATASET_NOT_FOUND: 'The dataset the job names does not exist, or was deleted, in its workspace.',
   DATASET_UNREADABLE: 'The stored dataset does not follow the dataset contract.',
+  MODEL_NOT_FOUND: 'The model the message names does not exist in its workspace.',
   FIT_FAILED: 'The engine could not fit a model on the data with these settings.',
   TASK_FAILED: 'A part of a split search failed on every attempt.',
   TIMEOUT: 'The job did not finish within its time limit.',

@@ -12,10 +12,11 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mmm/v1/optimization.proto.
  */
 export const file_mmm_v1_optimization: GenFile = /*@__PURE__*/
-  fileDesc("ChltbW0vdjEvb3B0aW1pemF0aW9uLnByb3RvEgZtbW0udjEibQoRQ2hhbm5lbEFsbG9jYXRpb24SDwoHY2hhbm5lbBgBIAEoCRIVCg1jdXJyZW50X3NwZW5kGAIgASgBEhUKDW9wdGltYWxfc3BlbmQYAyABKAESGQoRZXhwZWN0ZWRfcmVzcG9uc2UYBCABKAEiqgIKFU9wdGltaXphdGlvbkNvbXBsZXRlZBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEwoLc2NlbmFyaW9faWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYBCABKAkSEAoIbW9kZWxfaWQYCiABKAkSEQoJb2JqZWN0aXZlGAsgASgJEhQKDHRvdGFsX2J1ZGdldBgMIAEoARIZChFleHBlY3RlZF9yZXNwb25zZRgNIAEoARIVCg1leHBlY3RlZF9yb2FzGA4gASgBEi4KC2FsbG9jYXRpb25zGA8gAygLMhkubW1tLnYxLkNoYW5uZWxBbGxvY2F0aW9uSgQIBRAKYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChltbW0vdjEvb3B0aW1pemF0aW9uLnByb3RvEgZtbW0udjEingEKEUNoYW5uZWxBbGxvY2F0aW9uEg8KB2NoYW5uZWwYASABKAkSFQoNY3VycmVudF9zcGVuZBgCIAEoARIVCg1vcHRpbWFsX3NwZW5kGAMgASgBEhkKEWV4cGVjdGVkX3Jlc3BvbnNlGAQgASgBEhUKDW1hcmdpbmFsX3JvYXMYBSABKAESGAoQY3VycmVudF9yZXNwb25zZRgGIAEoASLiAwoVT3B0aW1pemF0aW9uQ29tcGxldGVkEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRITCgtzY2VuYXJpb19pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgEIAEoCRIQCghtb2RlbF9pZBgKIAEoCRIRCglvYmplY3RpdmUYCyABKAkSFAoMdG90YWxfYnVkZ2V0GAwgASgBEhkKEWV4cGVjdGVkX3Jlc3BvbnNlGA0gASgBEhUKDWV4cGVjdGVkX3JvYXMYDiABKAESLgoLYWxsb2NhdGlvbnMYDyADKAsyGS5tbW0udjEuQ2hhbm5lbEFsbG9jYXRpb24SEgoKZGF0YXNldF9pZBgQIAEoCRIVCg1zY2VuYXJpb19uYW1lGBEgASgJEg4KBm9yaWdpbhgSIAEoCRIOCgZtZXRob2QYEyABKAkSDgoGc3RhdHVzGBQgASgJEg8KB3BlcmlvZHMYFSABKA0SGAoQY3VycmVudF9yZXNwb25zZRgWIAEoARIVCg1leHBlY3RlZF9saWZ0GBcgASgBEhkKEXJlY29tbWVuZGVkX3NwZW5kGBggASgBSgQIBRAKYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
- * Spend given to one channel by an allocation.
+ * Spend given to one channel by an allocation. Spend is per period; the response is the
+ * channel's incremental KPI over the horizon at the recommended spend.
  *
  * @generated from message mmm.v1.ChannelAllocation
  */
@@ -39,6 +40,20 @@ export type ChannelAllocation = Message<"mmm.v1.ChannelAllocation"> & {
    * @generated from field: double expected_response = 4;
    */
   expectedResponse: number;
+
+  /**
+   * KPI per extra unit of spend at the recommendation (0 where unbounded, at zero spend).
+   *
+   * @generated from field: double marginal_roas = 5;
+   */
+  marginalRoas: number;
+
+  /**
+   * The channel's response at current spend, over the horizon.
+   *
+   * @generated from field: double current_response = 6;
+   */
+  currentResponse: number;
 };
 
 /**
@@ -87,16 +102,22 @@ export type OptimizationCompleted = Message<"mmm.v1.OptimizationCompleted"> & {
   objective: string;
 
   /**
+   * The budget over the horizon (a ceiling for maximize_roi and the targets).
+   *
    * @generated from field: double total_budget = 12;
    */
   totalBudget: number;
 
   /**
+   * Incremental KPI of the paid channels over the horizon under the recommendation.
+   *
    * @generated from field: double expected_response = 13;
    */
   expectedResponse: number;
 
   /**
+   * expected_response / recommended spend over the horizon (0 at zero spend).
+   *
    * @generated from field: double expected_roas = 14;
    */
   expectedRoas: number;
@@ -105,6 +126,63 @@ export type OptimizationCompleted = Message<"mmm.v1.OptimizationCompleted"> & {
    * @generated from field: repeated mmm.v1.ChannelAllocation allocations = 15;
    */
   allocations: ChannelAllocation[];
+
+  /**
+   * @generated from field: string dataset_id = 16;
+   */
+  datasetId: string;
+
+  /**
+   * @generated from field: string scenario_name = 17;
+   */
+  scenarioName: string;
+
+  /**
+   * api (optimizeBudget) or promotion (the default scenario of a production model).
+   *
+   * @generated from field: string origin = 18;
+   */
+  origin: string;
+
+  /**
+   * kkt (exact on concave curves) or grid-dp+kkt (global on S-shaped ones).
+   *
+   * @generated from field: string method = 19;
+   */
+  method: string;
+
+  /**
+   * optimal, grid-optimal or current-kept.
+   *
+   * @generated from field: string status = 20;
+   */
+  status: string;
+
+  /**
+   * Planning horizon in model periods.
+   *
+   * @generated from field: uint32 periods = 21;
+   */
+  periods: number;
+
+  /**
+   * Incremental KPI of the current mix over the horizon, and the recommendation's lift over it.
+   *
+   * @generated from field: double current_response = 22;
+   */
+  currentResponse: number;
+
+  /**
+   * @generated from field: double expected_lift = 23;
+   */
+  expectedLift: number;
+
+  /**
+   * Recommended spend over the horizon.
+   *
+   * @generated from field: double recommended_spend = 24;
+   */
+  recommendedSpend: number;
 };
 
 /**
