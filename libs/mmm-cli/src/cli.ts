@@ -7,6 +7,7 @@ import { FIT_USAGE } from './args';
 import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { UsageError } from './errors';
 import { fitCommand, type Io } from './fit';
+import { REPORT_USAGE, reportCommand } from './report';
 
 export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   fit: { usage: FIT_USAGE, run: fitCommand },
   attribute: { usage: ATTRIBUTE_USAGE, run: attributeCommand },
   allocate: { usage: ALLOCATE_USAGE, run: allocateCommand },
+  report: { usage: REPORT_USAGE, run: reportCommand },
 };
 
 function usage(): string {

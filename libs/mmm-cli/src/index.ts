@@ -5,3 +5,4 @@ export * from './errors';
 export * from './fit';
 export * from './attribute';
 export * from './allocate';
+export * from './report';

@@ -23,7 +23,7 @@ export class ChromiumMissingError extends Error {
   override readonly name = 'ChromiumMissingError';
   constructor(readonly executablePath: string) {
     super(
-      `PDF needs Chromium, which is not installed at ${executablePath}: install it (apt-get install -y chromium, or scripts/ensure-chromium.sh as root) or set CHROMIUM_PATH`,
+      `PDF needs Chromium, which is not installed at ${executablePath}: install it (apt-get install -y chromium, or scripts/ensure-chromium.sh as root)`,
     );
   }
 }
