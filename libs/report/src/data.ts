@@ -27,6 +27,8 @@ export interface ReportOptions {
   generatedAt?: string;
   /** Points per response curve (default 41). */
   curvePoints?: number;
+  /** More caveats to print (e.g. an input that could not be read). */
+  notes?: string[];
 }
 
 export type QualityGrade = 'good' | 'fair' | 'weak';
@@ -345,7 +347,7 @@ export function buildReportData(model: MediaMixModel, options: ReportOptions = {
 
   const unit = unitOf(model);
   const level = model.uncertainty?.level ?? null;
-  const caveats = caveatsFor(model, channels, allocation, unit);
+  const caveats = [...caveatsFor(model, channels, allocation, unit), ...(options.notes ?? [])];
   return {
     title:
       options.title ?? `${kpi.name.charAt(0).toUpperCase()}${kpi.name.slice(1)} media mix report`,
