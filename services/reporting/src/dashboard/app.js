@@ -35,6 +35,7 @@
 
   function compact(v) {
     if (v === null || v === undefined || !isFinite(v)) return '–';
+    if (v === 0) return '0';
     const abs = Math.abs(v);
     const units = [
       [1e9, 'B'],
@@ -156,7 +157,7 @@
               el('td', {}, pct(m.metrics.mape)),
               el('td', {}, fixed(m.metrics.decompRssd, 3)),
               el('td', {}, m.holdout ? pct(m.holdout.mape) : '–'),
-              el('td', {}, new Date(m.createdAt).toLocaleString()),
+              el('td', {}, m.createdAt.slice(0, 16).replace('T', ' ')),
             ),
           )
         : [
@@ -279,7 +280,9 @@
     const m = state.model;
     const cpa = m.kpiType === 'CONVERSIONS';
     $('model-detail').hidden = false;
-    $('model-title').textContent = `Model v${m.version} of ${m.datasetId} · ${m.stage}`;
+    const dataset = state.datasets.find((d) => d.id === m.datasetId);
+    $('model-title').textContent =
+      `Model v${m.version} of ${dataset ? dataset.name : m.datasetId} · ${m.stage}`;
     $('model-summary').textContent =
       `${m.kpiName} (${m.kpiType.toLowerCase()}), ${m.periodCount} periods ${m.startDate || ''} – ${m.endDate || ''}; R² ${fixed(m.metrics.r2, 3)}, NRMSE ${fixed(m.metrics.nrmse, 3)}, MAPE ${pct(m.metrics.mape)}, DECOMP.RSSD ${fixed(m.metrics.decompRssd, 3)}${m.holdout ? `; holdout (${m.holdout.periods}) MAPE ${pct(m.holdout.mape)}` : ''}.`;
     $('roas-head').textContent = cpa ? 'CPA (interval)' : 'ROAS (interval)';
@@ -319,6 +322,7 @@
             name: 'interval',
             type: 'custom',
             data: paid.map((c, i) => [i, figure(c).lower, figure(c).upper]),
+            encode: { x: 0, y: [1, 2] },
             renderItem: (params, api) => {
               if (api.value(1) === null || isNaN(api.value(1))) return null;
               const lo = api.coord([api.value(0), api.value(1)]);
@@ -569,9 +573,10 @@
                 ? el(
                     'a',
                     { class: 'report-link', href: r.url, target: '_blank', rel: 'noopener' },
-                    'open',
+                    `open ${r.format}`,
                   )
                 : '',
+              r.downloads.length ? ' · ' : '',
               r.downloads.length
                 ? el(
                     'a',
@@ -579,7 +584,7 @@
                       class: 'tables-link',
                       href: r.downloads.find((d) => d.format === 'JSON').url,
                     },
-                    ' tables (JSON)',
+                    'tables (JSON)',
                   )
                 : '',
               r.error ? el('span', { class: 'down' }, ` ${r.error}`) : '',

@@ -1,6 +1,7 @@
 import { parseModel } from '@mmm/core';
 import {
   publishEvent,
+  readDataset,
   readModelArtifact,
   readScenario,
   type JetStreamClient,
@@ -84,9 +85,10 @@ export function createRenderer(deps: RendererDeps): Renderer {
         );
       }
     }
-    const dataset = model.provenance?.dataset?.id;
+    const datasetId = model.provenance?.dataset?.id;
+    const dataset = datasetId ? await readDataset(s, datasetId).catch(() => null) : null;
     const data = buildReportData(model, {
-      modelLabel: `Model ${record.modelId}${dataset ? `, dataset ${dataset}` : ''}`,
+      modelLabel: `Model ${record.modelId}${dataset ? `, dataset ${dataset.name}` : datasetId ? `, dataset ${datasetId}` : ''}`,
       scenarioLabel,
       allocation,
       attribution,
