@@ -28,6 +28,7 @@ describe('event contracts', () => {
       'attribution.completed',
       'dataset.deleted',
       'dataset.ingested',
+      'model.promoted',
       'model.trained',
       'optimization.completed',
       'report.generated',
