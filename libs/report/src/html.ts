@@ -248,7 +248,7 @@ ${figure(charts.attribution, 'Share of credit per channel and method.')}
   const hq = q.holdout;
   sections.push(`<section id="quality"><h2>Model quality</h2>
 <p class="lead"><span class="badge ${h.quality.grade}">${h.quality.grade.toUpperCase()}</span> ${e(h.quality.reasons.join('; '))}.</p>
-<table id="quality-table"><thead><tr><th>Metric</th><th>Training (${data.period.trainingPeriods} ${unit}s)</th><th>Holdout${hq ? ` (${hq.periods} ${unit}s)` : ''}</th><th>What it means</th></tr></thead><tbody>
+<table id="quality-table"><thead><tr><th>Metric</th><th>Training (${data.period.trainingPeriods} ${unit}s)</th><th>Holdout${hq ? ` (${hq.periods} ${unit}s)` : ''}</th><th style="text-align:left">What it means</th></tr></thead><tbody>
 <tr><td>R²</td><td>${ratio(q.r2, 3)}</td><td>${hq ? ratio(hq.r2, 3) : '–'}</td><td class="text">share of the KPI's variation the model explains (1 is perfect)</td></tr>
 <tr><td>NRMSE</td><td>${ratio(q.nrmse, 3)}</td><td>${hq ? ratio(hq.nrmse, 3) : '–'}</td><td class="text">typical error relative to the KPI's range (lower is better)</td></tr>
 <tr><td>MAPE</td><td>${percent(q.mape)}</td><td>${hq ? percent(hq.mape) : '–'}</td><td class="text">mean absolute percentage error per ${unit}</td></tr>
