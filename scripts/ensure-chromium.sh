@@ -6,12 +6,16 @@
 #   CHROMIUM_INSTALL  "never": do not install even as root (CI images that must not change)
 set -euo pipefail
 
-find_chromium() {
-  if [ -n "${CHROMIUM_PATH:-}" ]; then
-    [ -x "$CHROMIUM_PATH" ] && [ -f "$CHROMIUM_PATH" ] && echo "$CHROMIUM_PATH" && return 0
-    echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file: fix or unset it." >&2
-    exit 1
+if [ -n "${CHROMIUM_PATH:-}" ]; then
+  if [ -x "$CHROMIUM_PATH" ] && [ -f "$CHROMIUM_PATH" ]; then
+    echo "$CHROMIUM_PATH"
+    exit 0
   fi
+  echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file: fix or unset it." >&2
+  exit 1
+fi
+
+find_chromium() {
   local candidate
   for candidate in /usr/bin/chromium /usr/bin/chromium-browser; do
     if [ -f "$candidate" ] && [ -x "$candidate" ]; then
@@ -22,7 +26,9 @@ find_chromium() {
   return 1
 }
 
-if find_chromium && { [ "${CHROMIUM_INSTALL:-}" = never ] || command -v pdftoppm >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; }; then
+found="$(find_chromium || true)"
+if [ -n "$found" ] && { [ "${CHROMIUM_INSTALL:-}" = never ] || command -v pdftoppm >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; }; then
+  echo "$found"
   exit 0
 fi
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,30 @@ beforeAll(() => {
   }).trim();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('scripts/ensure-chromium.sh', () => {
+  const script = path.join(ROOT, 'scripts', 'ensure-chromium.sh');
+  it('prints the path of the chromium it finds, or of CHROMIUM_PATH', () => {
+    expect(chromium).toMatch(/chromium/);
+    const r = spawnSync('bash', [script], {
+      env: { PATH: process.env.PATH ?? '', CHROMIUM_PATH: chromium },
+      encoding: 'utf8',
+    });
+    expect(r).toMatchObject({ status: 0, stdout: `${chromium}\n`, stderr: '' });
+  });
+
+  it('refuses a CHROMIUM_PATH that is not an executable file, in one line', () => {
+    const r = spawnSync('bash', [script], {
+      env: { PATH: process.env.PATH ?? '', CHROMIUM_PATH: dir },
+      encoding: 'utf8',
+    });
+    expect(r).toMatchObject({
+      status: 1,
+      stdout: '',
+      stderr: `CHROMIUM_PATH=${dir} is not an executable file: fix or unset it.\n`,
+    });
+  });
+});
 
 describe('the PDF', () => {
   it('says clearly when Chromium is absent', async () => {
