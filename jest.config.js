@@ -4,6 +4,7 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.base.json' }];
 const moduleNameMapper = {
   '^@mmm/core$': '<rootDir>/libs/mmm-core/src',
   '^@mmm/platform$': '<rootDir>/libs/platform/src',
+  '^@mmm/report$': '<rootDir>/libs/report/src',
   '^@mmm/platform/testkit$': '<rootDir>/libs/platform/src/testkit',
 };
 const common = {

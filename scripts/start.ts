@@ -107,6 +107,22 @@ function ensureNatsServer(): string {
   }
 }
 
+/**
+ * Finds Chromium for PDF reports, installing Debian's package as root when missing; without it
+ * the platform still runs (HTML reports, the dashboard) and says so.
+ */
+function ensureChromium(): string | undefined {
+  try {
+    return execFileSync('bash', [path.join(repoRoot, 'scripts', 'ensure-chromium.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+  } catch {
+    console.error('PDF reports are off until chromium is installed; HTML reports work.');
+    return undefined;
+  }
+}
+
 async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(url, {
     method: 'POST',
@@ -148,6 +164,7 @@ async function main(): Promise<void> {
   const natsPidFile = path.join(config.dataDir, 'nats.pid');
   await stopLeftoverNats(natsPidFile);
   const natsBinary = ensureNatsServer();
+  const chromium = ensureChromium();
 
   const children: Child[] = [];
   let stopping = false;
@@ -223,10 +240,20 @@ async function main(): Promise<void> {
     };
     const subgraphUrls: Record<string, string> = {};
     const started: Array<{ child: Child; port: number }> = [];
+    // The gateway's port first: reporting's dashboard forwards its GraphQL there.
+    const gatewayPort = await portOrFree(config.gatewayPort);
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
+    const reportingEnv = {
+      GATEWAY_URL: gatewayUrl,
+      ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
+    };
+    let dashboardUrl = '';
     for (const [i, name] of services.entries()) {
       const port = await portOrFree(config.firstServicePort > 0 ? config.firstServicePort + i : 0);
       const main = path.join(repoRoot, 'services', name, 'dist', 'src', 'main.js');
-      const child = startNode(name, main, { ...env, PORT: String(port) });
+      const own = name === 'reporting' ? reportingEnv : {};
+      if (name === 'reporting') dashboardUrl = `http://127.0.0.1:${port}/dashboard/`;
+      const child = startNode(name, main, { ...env, ...own, PORT: String(port) });
       subgraphUrls[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
       started.push({ child, port });
     }
@@ -244,7 +271,6 @@ async function main(): Promise<void> {
       started.map(({ child, port }) => waitReady(`http://127.0.0.1:${port}/readyz`, child)),
     );
 
-    const gatewayPort = await portOrFree(config.gatewayPort);
     const gatewayMain = path.join(repoRoot, 'gateway', 'dist', 'src', 'main.js');
     const gateway = startNode('gateway', gatewayMain, {
       ...env,
@@ -252,7 +278,6 @@ async function main(): Promise<void> {
       PORT: String(gatewayPort),
     });
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway);
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 
     const demo = await loadDemoDataset(gatewayUrl);
     const sample = JSON.stringify({
@@ -265,6 +290,7 @@ async function main(): Promise<void> {
         `MMM platform is up. Demo dataset: ${demo}`,
         '  A model of it is training on the worker (a few seconds); the query below lists it.',
         `  GraphQL gateway  ${gatewayUrl}`,
+        `  Dashboard        ${dashboardUrl}`,
         `  NATS             ${natsUrl} (JetStream store in ${storeDir})`,
         '',
         'Try:',

@@ -4,6 +4,27 @@ import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 const MASKED_MESSAGE = 'Internal server error';
 
 /**
+ * An error's message with the causes under it (Node's fetch says only "fetch failed"; the
+ * socket error, ECONNREFUSED and the like, is its cause).
+ */
+function describeCause(cause: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = cause;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    // Duck-typed: errors of Node's own fetch may come from another realm (instanceof fails).
+    const e = current as { message?: unknown; code?: unknown; cause?: unknown };
+    if (typeof current !== 'object' || typeof e.message !== 'string') {
+      parts.push(String(current));
+      break;
+    }
+    const code = typeof e.code === 'string' && !e.message.includes(e.code) ? ` (${e.code})` : '';
+    parts.push(`${e.message}${code}`);
+    current = e.cause;
+  }
+  return parts.join(': ');
+}
+
+/**
  * A subgraph that did not answer (refused connection, timeout, reset). The message keeps the
  * cause for the log; the client only sees the subgraph's name (formatGatewayError).
  */
@@ -13,10 +34,7 @@ export class SubgraphUnavailableError extends Error {
     readonly subgraph: string,
     cause: unknown,
   ) {
-    super(
-      `subgraph ${subgraph} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
+    super(`subgraph ${subgraph} is unavailable: ${describeCause(cause)}`, { cause });
     if (cause instanceof Error && cause.stack)
       this.stack = `${this.stack}\nCaused by: ${cause.stack}`;
   }

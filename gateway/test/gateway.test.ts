@@ -5,6 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { createLogger, startTelemetry, type Telemetry } from '@mmm/platform';
+import { freePort } from '@mmm/platform/testkit';
 import { parse } from 'graphql';
 import { composeSupergraph, createGateway, supergraphPath, subgraphs, type Gateway } from '../src';
 
@@ -211,8 +212,10 @@ describe('a subgraph the gateway cannot reach', () => {
       level: 'error',
       write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
     });
-    // Port 9 (discard) is closed on loopback: every fetch is refused.
-    const gateway = gatewayOver('http://127.0.0.1:9/graphql', undefined, logger);
+    // A free port nothing listens on: every fetch is refused. (Not a well-known port such as 9:
+    // Node's fetch refuses those as "bad port" before connecting.)
+    const closed = await freePort();
+    const gateway = gatewayOver(`http://127.0.0.1:${closed}/graphql`, undefined, logger);
     try {
       const url = await gateway.start(0, '127.0.0.1');
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';

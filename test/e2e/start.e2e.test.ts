@@ -151,6 +151,11 @@ describe('npm start', () => {
     const bannerId = /Demo dataset: demo \((\w+)\)/.exec(up.child.output.join('\n'))?.[1];
     expect(res.data?.datasets[0].id).toBe(bannerId);
 
+    // The dashboard's URL is on a line of its own, and the page answers there.
+    const dashboard = /^\s*Dashboard\s+(http\S+)/m.exec(up.child.output.join('\n'))?.[1];
+    expect(dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard\/$/);
+    expect(await (await fetch(dashboard!)).text()).toContain('<title>MMM Dashboard</title>');
+
     // Two servers on one JetStream store would corrupt it: the second start stops at once.
     const second = launch(dataDir);
     const secondExit = await second.exited;

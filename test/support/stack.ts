@@ -101,10 +101,19 @@ export async function startStack(
   // No load balancer to drain in tests: close listeners as soon as readiness turns 503.
   const common = { NATS_URL: nats.url, LOG_LEVEL: 'info', SHUTDOWN_READY_GRACE_MS: '0' };
   try {
+    // The gateway's port first: reporting's dashboard forwards GraphQL to it.
+    const gatewayPort = await freePort();
+    const own: Partial<Record<ServiceName, Record<string, string>>> = {
+      reporting: { GATEWAY_URL: `http://127.0.0.1:${gatewayPort}/graphql` },
+    };
     const services = {} as Record<ServiceName, RunningProcess>;
     for (const name of SERVICES) {
       const port = await freePort();
-      const child = startProcess(name, entryPoint(name), { ...common, PORT: String(port) });
+      const child = startProcess(name, entryPoint(name), {
+        ...common,
+        ...own[name],
+        PORT: String(port),
+      });
       services[name] = Object.assign(child, { url: `http://127.0.0.1:${port}` });
       started.push(services[name]);
     }
@@ -132,7 +141,6 @@ export async function startStack(
       startWorker(),
     ]);
 
-    const gatewayPort = await freePort();
     const gatewayEnv: Record<string, string> = { ...common, PORT: String(gatewayPort) };
     for (const name of SERVICES) {
       gatewayEnv[`${name.toUpperCase()}_URL`] = `${services[name].url}/graphql`;

@@ -8,6 +8,7 @@ import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { UsageError } from './errors';
 import { fitCommand, type Io } from './fit';
 import { REQUEST_USAGE, requestCommand } from './request';
+import { REPORT_USAGE, reportCommand } from './report';
 
 export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, { usage: string; run: Command }> = {
   attribute: { usage: ATTRIBUTE_USAGE, run: attributeCommand },
   allocate: { usage: ALLOCATE_USAGE, run: allocateCommand },
   request: { usage: REQUEST_USAGE, run: requestCommand },
+  report: { usage: REPORT_USAGE, run: reportCommand },
 };
 
 function usage(): string {

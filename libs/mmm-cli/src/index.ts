@@ -7,3 +7,4 @@ export * from './attribute';
 export * from './allocate';
 export * from './flags';
 export * from './request';
+export * from './report';
