@@ -9,3 +9,5 @@ export * from './synthetic';
 export * from './relay';
 export * from './journeys';
 export * from './journey-catalog';
+export * from './long';
+export * from './exports';
