@@ -97,7 +97,9 @@ function findColumn(header: string[], names: Array<string | RegExp>): string | u
 function tableText(content: string, layout: ExportLayout): string {
   const lines = content.replace(/^\uFEFF/, '').split(/\r\n?|\n/);
   const start = lines.findIndex((line) =>
-    layout.headerHas.every((name) => line.split(',').some((cell) => cell.replace(/"/g, '').trim() === name)),
+    layout.headerHas.every((name) =>
+      line.split(',').some((cell) => cell.replace(/"/g, '').trim() === name),
+    ),
   );
   const kept = start < 0 ? lines : lines.slice(start);
   return kept.filter((line) => !line.startsWith('#')).join('\n');

@@ -11,3 +11,4 @@ export * from './journeys';
 export * from './journey-catalog';
 export * from './long';
 export * from './exports';
+export * from './sources';

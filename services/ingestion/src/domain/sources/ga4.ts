@@ -14,7 +14,10 @@ export interface Ga4Settings {
 }
 
 interface Ga4Report {
-  rows?: Array<{ dimensionValues?: Array<{ value?: string }>; metricValues?: Array<{ value?: string }> }>;
+  rows?: Array<{
+    dimensionValues?: Array<{ value?: string }>;
+    metricValues?: Array<{ value?: string }>;
+  }>;
   rowCount?: number;
 }
 
@@ -52,7 +55,8 @@ export function ga4Connector(
         policy,
       );
       if (answer.status === 200) return { value: (answer.body ?? {}) as Ga4Report };
-      const error = (answer.body as { error?: { message?: string; status?: string } } | null)?.error;
+      const error = (answer.body as { error?: { message?: string; status?: string } } | null)
+        ?.error;
       const text = `${error?.status ?? `HTTP ${answer.status}`}: ${error?.message ?? answer.text.slice(0, 200)}`;
       if (answer.status === 401 && !refreshed) {
         refreshed = true;
@@ -60,7 +64,10 @@ export function ga4Connector(
         return { retryInMs: 0, reason: new SourceError('SOURCE_AUTH_FAILED', text) };
       }
       if (answer.status === 401 || answer.status === 403) {
-        throw new SourceError('SOURCE_AUTH_FAILED', `GA4 refused access to property ${settings.propertyId}: ${text}`);
+        throw new SourceError(
+          'SOURCE_AUTH_FAILED',
+          `GA4 refused access to property ${settings.propertyId}: ${text}`,
+        );
       }
       if (answer.status === 429 || error?.status === 'RESOURCE_EXHAUSTED') {
         return {
@@ -69,7 +76,10 @@ export function ga4Connector(
         };
       }
       if (answer.status >= 500) {
-        return { retryInMs: null, reason: new SourceError('SOURCE_UNREACHABLE', `GA4 failed: ${text}`) };
+        return {
+          retryInMs: null,
+          reason: new SourceError('SOURCE_UNREACHABLE', `GA4 failed: ${text}`),
+        };
       }
       throw new SourceError('SOURCE_REJECTED', `GA4 rejected the report: ${text}`);
     });
@@ -82,9 +92,13 @@ export function ga4Connector(
       const got = report.rows ?? [];
       for (const row of got) {
         const [day, group] = (row.dimensionValues ?? []).map((v) => v.value ?? '');
-        const [sessions, keyEvents, revenue] = (row.metricValues ?? []).map((v) => Number(v.value ?? 0));
+        const [sessions, keyEvents, revenue] = (row.metricValues ?? []).map((v) =>
+          Number(v.value ?? 0),
+        );
         rows.push({
-          date: /^\d{8}$/.test(day) ? `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}` : day,
+          date: /^\d{8}$/.test(day)
+            ? `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`
+            : day,
           channel: group,
           impressions: sessions,
           conversions: keyEvents,

@@ -89,7 +89,8 @@ export function googleAdsConnector(
         { method: 'POST', headers, body: JSON.stringify({ query: googleAdsQuery(range) }) },
         policy,
       );
-      if (answer.status === 200) return { value: (answer.body ?? []) as Array<{ results?: GoogleAdsRow[] }> };
+      if (answer.status === 200)
+        return { value: (answer.body ?? []) as Array<{ results?: GoogleAdsRow[] }> };
       const failure = describeFailure(answer.body, answer.status);
       if (answer.status === 401 && !refreshed) {
         // An access token revoked or expired early: one fresh token, then give up.
@@ -106,7 +107,10 @@ export function googleAdsConnector(
       if (answer.status === 429 || failure.codes.includes('RESOURCE_EXHAUSTED')) {
         return {
           retryInMs: retryAfterMs(answer.headers),
-          reason: new SourceError('SOURCE_THROTTLED', `Google Ads quota exhausted: ${failure.text}`),
+          reason: new SourceError(
+            'SOURCE_THROTTLED',
+            `Google Ads quota exhausted: ${failure.text}`,
+          ),
         };
       }
       if (answer.status >= 500) {

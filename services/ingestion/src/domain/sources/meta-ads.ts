@@ -49,13 +49,22 @@ export function metaUsageWaitMs(headers: Headers, backoffMs: number): number {
     try {
       const usage = JSON.parse(business) as Record<
         string,
-        Array<{ call_count?: number; total_time?: number; total_cputime?: number; estimated_time_to_regain_access?: number }>
+        Array<{
+          call_count?: number;
+          total_time?: number;
+          total_cputime?: number;
+          estimated_time_to_regain_access?: number;
+        }>
       >;
       for (const entries of Object.values(usage)) {
         for (const entry of entries) {
           // Minutes until the account may call again.
           wait = Math.max(wait, (entry.estimated_time_to_regain_access ?? 0) * 60_000);
-          const peak = Math.max(entry.call_count ?? 0, entry.total_time ?? 0, entry.total_cputime ?? 0);
+          const peak = Math.max(
+            entry.call_count ?? 0,
+            entry.total_time ?? 0,
+            entry.total_cputime ?? 0,
+          );
           if (peak >= 95) wait = Math.max(wait, backoffMs);
         }
       }
@@ -105,14 +114,20 @@ export function metaAdsConnector(settings: MetaAdsSettings, policy: HttpPolicy) 
       if (META_THROTTLE_CODES.has(error.code) || answer.status === 429) {
         return {
           retryInMs: pause > 0 ? pause : null,
-          reason: new SourceError('SOURCE_THROTTLED', `Meta is throttling the account: ${error.text}`),
+          reason: new SourceError(
+            'SOURCE_THROTTLED',
+            `Meta is throttling the account: ${error.text}`,
+          ),
         };
       }
       if (error.code === 190 || answer.status === 401) {
         throw new SourceError('SOURCE_AUTH_FAILED', `Meta refused the access token: ${error.text}`);
       }
       if (answer.status >= 500 && error.code !== 100) {
-        return { retryInMs: null, reason: new SourceError('SOURCE_UNREACHABLE', `Meta failed: ${error.text}`) };
+        return {
+          retryInMs: null,
+          reason: new SourceError('SOURCE_UNREACHABLE', `Meta failed: ${error.text}`),
+        };
       }
       throw new SourceError('SOURCE_REJECTED', `Meta rejected the request: ${error.text}`);
     });
@@ -131,18 +146,29 @@ export function metaAdsConnector(settings: MetaAdsSettings, policy: HttpPolicy) 
     })) as { report_run_id?: string };
     const run = started?.report_run_id;
     if (typeof run !== 'string') {
-      throw new SourceError('SOURCE_REJECTED', 'Meta did not start a report run (no report_run_id).');
+      throw new SourceError(
+        'SOURCE_REJECTED',
+        'Meta did not start a report run (no report_run_id).',
+      );
     }
     for (let poll = 0; ; poll += 1) {
-      const status = (await call(`${base}/${run}?fields=async_status,async_percent_completion`)) as {
+      const status = (await call(
+        `${base}/${run}?fields=async_status,async_percent_completion`,
+      )) as {
         async_status?: string;
       };
       if (status?.async_status === 'Job Completed') break;
       if (status?.async_status === 'Job Failed' || status?.async_status === 'Job Skipped') {
-        throw new SourceError('SOURCE_REJECTED', `Meta report run ${run} ended with "${status.async_status}".`);
+        throw new SourceError(
+          'SOURCE_REJECTED',
+          `Meta report run ${run} ended with "${status.async_status}".`,
+        );
       }
       if (poll + 1 >= settings.maxPolls) {
-        throw new SourceError('SOURCE_UNREACHABLE', `Meta report run ${run} was not done after ${settings.maxPolls} polls.`);
+        throw new SourceError(
+          'SOURCE_UNREACHABLE',
+          `Meta report run ${run} was not done after ${settings.maxPolls} polls.`,
+        );
       }
       await wait(settings.pollIntervalMs);
     }
@@ -175,7 +201,11 @@ export function metaAdsConnector(settings: MetaAdsSettings, policy: HttpPolicy) 
 }
 
 function failureOf(answer: HttpAnswer): { code: number; text: string } {
-  const error = (answer.body as { error?: { code?: number; message?: string; error_subcode?: number; type?: string } } | null)?.error;
+  const error = (
+    answer.body as {
+      error?: { code?: number; message?: string; error_subcode?: number; type?: string };
+    } | null
+  )?.error;
   const code = error?.code ?? 0;
   const text = error
     ? `(#${code}${error.error_subcode ? `/${error.error_subcode}` : ''}) ${error.message ?? error.type ?? ''}`.trim()

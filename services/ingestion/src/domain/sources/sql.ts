@@ -71,9 +71,11 @@ export function postgresConnector(settings: PostgresSettings) {
       const result = await client.query(settings.query, [range.start, range.end]);
       return toLongRows(result.rows as Array<Record<string, unknown>>);
     } catch (error) {
-      throw new SourceError('SOURCE_REJECTED', `PostgreSQL refused the query: ${(error as Error).message}`, [
-        { field: 'query', message: (error as Error).message },
-      ]);
+      throw new SourceError(
+        'SOURCE_REJECTED',
+        `PostgreSQL refused the query: ${(error as Error).message}`,
+        [{ field: 'query', message: (error as Error).message }],
+      );
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       await client.end().catch(() => undefined);
@@ -97,9 +99,11 @@ export interface DuckDbSettings {
 export function duckDbFile(root: string, file: string): string {
   const resolved = path.resolve(root, file);
   if (path.relative(path.resolve(root), resolved).startsWith('..') || path.isAbsolute(file)) {
-    throw new SourceError('SOURCE_REJECTED', `The file "${file}" is outside the DuckDB source folder.`, [
-      { field: 'file', message: `"${file}" must be a path inside the DuckDB source folder.` },
-    ]);
+    throw new SourceError(
+      'SOURCE_REJECTED',
+      `The file "${file}" is outside the DuckDB source folder.`,
+      [{ field: 'file', message: `"${file}" must be a path inside the DuckDB source folder.` }],
+    );
   }
   return resolved;
 }
@@ -122,7 +126,10 @@ export function duckDbConnector(settings: DuckDbSettings) {
         autoload_known_extensions: 'false',
       });
     } catch (error) {
-      throw new SourceError('SOURCE_UNREACHABLE', `DuckDB could not open ${settings.file}: ${(error as Error).message}`);
+      throw new SourceError(
+        'SOURCE_UNREACHABLE',
+        `DuckDB could not open ${settings.file}: ${(error as Error).message}`,
+      );
     }
     const connection = await instance.connect();
     try {
@@ -138,9 +145,11 @@ export function duckDbConnector(settings: DuckDbSettings) {
       const reader = await connection.runAndReadAll(settings.query, [range.start, range.end]);
       return toLongRows(reader.getRowObjectsJson() as Array<Record<string, unknown>>);
     } catch (error) {
-      throw new SourceError('SOURCE_REJECTED', `DuckDB refused the query: ${(error as Error).message}`, [
-        { field: 'query', message: (error as Error).message },
-      ]);
+      throw new SourceError(
+        'SOURCE_REJECTED',
+        `DuckDB refused the query: ${(error as Error).message}`,
+        [{ field: 'query', message: (error as Error).message }],
+      );
     } finally {
       connection.closeSync();
       instance.closeSync();
