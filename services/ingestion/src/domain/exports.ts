@@ -120,8 +120,8 @@ export function readExport(
   const date = findColumn(table.header, layout.date);
   const channel = findColumn(table.header, layout.channel);
   const missing = [
-    ...(date === undefined ? [`a date column (${layout.date.join(' or ')})`] : []),
-    ...(channel === undefined ? [`a channel column (${layout.channel.join(' or ')})`] : []),
+    ...(date === undefined ? [`date column (${layout.date.join(' or ')})`] : []),
+    ...(channel === undefined ? [`channel column (${layout.channel.join(' or ')})`] : []),
   ];
   const sources: Array<[LongMetric, string]> = [];
   for (const [metric, names] of Object.entries(layout.metrics) as Array<
@@ -129,7 +129,7 @@ export function readExport(
   >) {
     const column = findColumn(table.header, names);
     if (column !== undefined) sources.push([metric, column]);
-    else if (metric === 'spend') missing.push(`a cost column (${names.map(String).join(' or ')})`);
+    else if (metric === 'spend') missing.push(`cost column (${names.map(String).join(' or ')})`);
   }
   if (missing.length > 0) {
     issues.add({
