@@ -12,7 +12,7 @@ export interface Seen {
 export type Route = (
   seen: Seen,
   res: ServerResponse,
-) => void | { status?: number; headers?: Record<string, string>; json?: unknown };
+) => void | { status?: number; headers?: Record<string, string | undefined>; json?: unknown };
 
 /** A real HTTP server on loopback that answers as a test scripts it, and records each request. */
 export async function startFake(route: Route) {
@@ -34,7 +34,11 @@ export async function startFake(route: Route) {
       if (answer === undefined) return;
       res.writeHead(answer.status ?? 200, {
         'content-type': 'application/json',
-        ...(answer.headers ?? {}),
+        ...Object.fromEntries(
+          Object.entries(answer.headers ?? {}).filter(
+            (e): e is [string, string] => e[1] !== undefined,
+          ),
+        ),
       });
       res.end(JSON.stringify(answer.json ?? {}));
     });
