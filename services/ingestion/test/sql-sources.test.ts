@@ -112,7 +112,7 @@ describe('PostgreSQL source (a real server)', () => {
       postgresConnector({
         connectionString: server.url,
         query:
-          "INSERT INTO ad_reporting VALUES ($1::date, $2, 1, 1, 1, 1, 1) RETURNING date_day AS date",
+          'INSERT INTO ad_reporting VALUES ($1::date, $2, 1, 1, 1, 1, 1) RETURNING date_day AS date',
         statementTimeoutMs: 10_000,
       }).pull({ start: '2024-02-01', end: '2024-02-01' }),
     );
