@@ -485,4 +485,45 @@ describe('budget optimization on a model the modeling service trained', () => {
       { field: 'scenario.channels[0].channel', message: expect.stringContaining('cinema') },
     ]);
   });
+
+  it("runs the chart's weekly optimization and report commands (mmm request) on the production model", async () => {
+    const cli = path.join(ROOT, 'libs', 'mmm-cli', 'dist', 'src', 'main.js');
+    const mmm = (...args: string[]) =>
+      execFileSync(
+        process.execPath,
+        [cli, 'request', ...args, '--gateway', stack.gatewayUrl, '--workspace', ws],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    const optimized = mmm('optimization', '--production', '--periods', '4');
+    const scenarioId = /^scenario (\S+) (?:GRID_)?OPTIMAL .* on model (\S+) /.exec(optimized);
+    expect(scenarioId?.[2]).toBe(modelId);
+    const model = await gql(
+      `query M($id: ID!) { model(id: $id) { optimizations { id name periods } } }`,
+      { id: modelId },
+      ws,
+    );
+    expect(model.data.model.optimizations[0]).toEqual({
+      id: scenarioId?.[1],
+      name: 'scheduled 4-period plan',
+      periods: 4,
+    });
+
+    const reported = mmm('report', '--production', '--with-latest-scenario', '--format', 'HTML');
+    const reportId = /^report (\S+) PENDING \(HTML\) on model \S+ .*with scenario (\S+)$/.exec(
+      reported,
+    );
+    expect(reportId?.[2]).toBe(scenarioId?.[1]);
+    const ready = await eventually(async () => {
+      const r = await gql(
+        `query R($id: ID!) { report(id: $id) { status scenarioId url } }`,
+        { id: reportId?.[1] },
+        ws,
+      );
+      return r.data?.report?.status === 'READY' && r.data.report;
+    }, 60_000);
+    expect(ready.scenarioId).toBe(scenarioId?.[1]);
+    expect(ready.url).toContain('sig=');
+  });
 });

@@ -159,6 +159,22 @@ describe('the chart renders', () => {
     ]);
   });
 
+  it('schedules the weekly optimization the same way, and leaves the separate report job off', () => {
+    const cron = find(defaults, 'CronJob', 'mmm-weekly-optimization').spec as any;
+    expect(cron.concurrencyPolicy).toBe('Forbid');
+    expect(cron.schedule).toBe('0 6 * * 1');
+    expect(cron.jobTemplate.spec.template.spec.containers[0].args.slice(0, 5)).toEqual([
+      'request',
+      'optimization',
+      '--production',
+      '--periods',
+      '13',
+    ]);
+    expect(
+      defaults.some((d) => d.kind === 'CronJob' && d.metadata?.name === 'mmm-weekly-report'),
+    ).toBe(false);
+  });
+
   it('passes OTLP settings and resource attributes, and references secrets without their values', () => {
     const docs = render({
       set: {

@@ -1,7 +1,7 @@
 /**
  * `mmm request`: asks a running platform for work through its gateway, with the same GraphQL
- * mutation a person would send, so a schedule (the chart's CronJobs) and a person take one path.
- * Today: `training` (trainModel). Optimization, reports and data pulls join as their mutations land.
+ * mutation a person would send, so a schedule (the chart's CronJobs) and a person take one path:
+ * `training` (trainModel), `optimization` (optimizeBudget) and `report` (generateReport).
  */
 import type { Io } from './fit';
 import { UsageError } from './errors';
@@ -12,29 +12,71 @@ export const REQUEST_USAGE = `usage: mmm request training --gateway URL [--works
   [--seed S] [--iterations N] [--trials T] [--holdout W] [--timeout-seconds S]
   Queues a training job through the gateway (the trainModel mutation): on one dataset, on the
   newest dataset of a name (latest end date, then latest stored), or on the newest dataset of
-  every name in the workspace. Prints one line per job queued; exit code 1 when any failed.`;
+  every name in the workspace. Prints one line per job queued; exit code 1 when any failed.
 
-export interface RequestArgs {
-  kind: 'training';
+usage: mmm request optimization --gateway URL [--workspace W] (--model ID | --production)
+  [--periods N] [--objective RESPONSE|ROI] [--name TEXT] [--timeout-seconds S]
+  Solves a budget scenario (the optimizeBudget mutation) on one model or on every production
+  model of the workspace: the current spend per period over the next N periods (default 13),
+  moved to where it earns most. The reporting service renders a report of each scenario.
+
+usage: mmm request report --gateway URL [--workspace W] (--model ID | --production)
+  [--format HTML|PDF] [--with-latest-scenario] [--timeout-seconds S]
+  Renders the executive report (the generateReport mutation) of one model or of every
+  production model, with the model's newest scenario when asked.`;
+
+const KINDS = ['training', 'optimization', 'report'] as const;
+export type RequestKind = (typeof KINDS)[number];
+
+/** One model, or every production model of the workspace. */
+export type ModelTarget = { model: string } | { production: true };
+
+interface Door {
   gateway: string;
   workspace: string | undefined;
-  target: { dataset: string } | { datasetName: string } | { all: true };
-  settings: { seed?: number; iterations?: number; trials?: number; holdoutPeriods?: number };
   timeoutMs: number;
 }
 
-const VALUE_FLAGS = new Set([
-  'gateway',
-  'workspace',
-  'dataset',
-  'dataset-name',
-  'seed',
-  'iterations',
-  'trials',
-  'holdout',
-  'timeout-seconds',
-]);
-const SWITCHES = new Set(['all-datasets']);
+export type RequestArgs = Door &
+  (
+    | {
+        kind: 'training';
+        target: { dataset: string } | { datasetName: string } | { all: true };
+        settings: { seed?: number; iterations?: number; trials?: number; holdoutPeriods?: number };
+      }
+    | {
+        kind: 'optimization';
+        target: ModelTarget;
+        periods: number;
+        objective: 'RESPONSE' | 'ROI';
+        name: string | undefined;
+      }
+    | { kind: 'report'; target: ModelTarget; format: 'HTML' | 'PDF'; withLatestScenario: boolean }
+  );
+
+const DOOR_FLAGS = ['gateway', 'workspace', 'timeout-seconds'];
+const FLAGS: Record<RequestKind, { values: Set<string>; booleans: Set<string> }> = {
+  training: {
+    values: new Set([
+      ...DOOR_FLAGS,
+      'dataset',
+      'dataset-name',
+      'seed',
+      'iterations',
+      'trials',
+      'holdout',
+    ]),
+    booleans: new Set(['all-datasets']),
+  },
+  optimization: {
+    values: new Set([...DOOR_FLAGS, 'model', 'periods', 'objective', 'name']),
+    booleans: new Set(['production']),
+  },
+  report: {
+    values: new Set([...DOOR_FLAGS, 'model', 'format']),
+    booleans: new Set(['production', 'with-latest-scenario']),
+  },
+};
 
 function integerFlag(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -44,53 +86,97 @@ function integerFlag(name: string, value: string, min: number, max: number): num
   return n;
 }
 
-/** Parses `mmm request` flags into checked options; every problem names its flag. */
-export function parseRequestArgs(argv: readonly string[]): RequestArgs {
-  const [kind, ...rest] = argv;
-  if (kind !== 'training') {
-    throw new UsageError(
-      kind === undefined
-        ? 'say what to request: mmm request training ...'
-        : `unknown request '${kind}' (requests: training)`,
-    );
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const upper = value.toUpperCase();
+  if (!(allowed as readonly string[]).includes(upper)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   }
-  const flags = parseFlags(rest, { values: VALUE_FLAGS, booleans: SWITCHES });
-  const values = new Map([...flags].filter(([name]) => !SWITCHES.has(name)));
-  const switches = new Set([...flags.keys()].filter((name) => SWITCHES.has(name)));
-  const gateway = values.get('gateway');
+  return upper as T;
+}
+
+function parseDoor(flags: Map<string, string>): Door {
+  const gateway = flags.get('gateway');
   if (!gateway) throw new UsageError('--gateway is required (e.g. http://127.0.0.1:4000/graphql)');
   if (!/^https?:\/\/[^/\s]+/.test(gateway)) {
     throw new UsageError(`--gateway must be an http(s) URL, got '${gateway}'`);
   }
-  const workspace = values.get('workspace');
+  const workspace = flags.get('workspace');
   if (workspace !== undefined && !/^[-_a-zA-Z0-9]{1,64}$/.test(workspace)) {
     throw new UsageError(
       `--workspace must be 1-64 characters of [-_a-zA-Z0-9], got '${workspace}'`,
     );
   }
-  const chosen = [values.has('dataset'), values.has('dataset-name'), switches.has('all-datasets')];
+  const timeout = flags.get('timeout-seconds');
+  const timeoutMs =
+    (timeout === undefined ? 60 : integerFlag('timeout-seconds', timeout, 1, 3600)) * 1000;
+  return { gateway, workspace, timeoutMs };
+}
+
+function parseModelTarget(flags: Map<string, string>): ModelTarget {
+  const model = flags.get('model');
+  if ((model === undefined) === !flags.has('production')) {
+    throw new UsageError('give exactly one of --model and --production');
+  }
+  return model !== undefined ? { model } : { production: true };
+}
+
+/** Parses `mmm request` flags into checked options; every problem names its flag. */
+export function parseRequestArgs(argv: readonly string[]): RequestArgs {
+  const [kind, ...rest] = argv;
+  if (!(KINDS as readonly string[]).includes(kind ?? '')) {
+    throw new UsageError(
+      kind === undefined
+        ? `say what to request: mmm request (${KINDS.join(' | ')}) ...`
+        : `unknown request '${kind}' (requests: ${KINDS.join(', ')})`,
+    );
+  }
+  const known = kind as RequestKind;
+  const flags = parseFlags(rest, FLAGS[known]);
+  const door = parseDoor(flags);
+  if (known === 'optimization') {
+    const periods = flags.get('periods');
+    const objective = flags.get('objective');
+    return {
+      ...door,
+      kind: known,
+      target: parseModelTarget(flags),
+      periods: periods === undefined ? 13 : integerFlag('periods', periods, 1, 1000),
+      objective:
+        objective === undefined ? 'RESPONSE' : oneOf('objective', objective, ['RESPONSE', 'ROI']),
+      name: flags.get('name'),
+    };
+  }
+  if (known === 'report') {
+    const format = flags.get('format');
+    return {
+      ...door,
+      kind: known,
+      target: parseModelTarget(flags),
+      format: format === undefined ? 'PDF' : oneOf('format', format, ['HTML', 'PDF']),
+      withLatestScenario: flags.has('with-latest-scenario'),
+    };
+  }
+  const chosen = [flags.has('dataset'), flags.has('dataset-name'), flags.has('all-datasets')];
   if (chosen.filter(Boolean).length !== 1) {
     throw new UsageError('give exactly one of --dataset, --dataset-name and --all-datasets');
   }
-  const target: RequestArgs['target'] = values.has('dataset')
-    ? { dataset: values.get('dataset') as string }
-    : values.has('dataset-name')
-      ? { datasetName: values.get('dataset-name') as string }
-      : { all: true };
-  const settings: RequestArgs['settings'] = {};
-  const seed = values.get('seed');
+  const target = flags.has('dataset')
+    ? { dataset: flags.get('dataset') as string }
+    : flags.has('dataset-name')
+      ? { datasetName: flags.get('dataset-name') as string }
+      : { all: true as const };
+  const settings: { seed?: number; iterations?: number; trials?: number; holdoutPeriods?: number } =
+    {};
+  const seed = flags.get('seed');
   if (seed !== undefined) settings.seed = integerFlag('seed', seed, 0, 2 ** 31 - 1);
-  const iterations = values.get('iterations');
+  const iterations = flags.get('iterations');
   if (iterations !== undefined)
     settings.iterations = integerFlag('iterations', iterations, 10, 1_000_000);
-  const trials = values.get('trials');
+  const trials = flags.get('trials');
   if (trials !== undefined) settings.trials = integerFlag('trials', trials, 1, 1000);
-  const holdout = values.get('holdout');
+  const holdout = flags.get('holdout');
   if (holdout !== undefined) settings.holdoutPeriods = integerFlag('holdout', holdout, 0, 10_000);
-  const timeout = values.get('timeout-seconds');
-  const timeoutMs =
-    (timeout === undefined ? 60 : integerFlag('timeout-seconds', timeout, 1, 3600)) * 1000;
-  return { kind: 'training', gateway, workspace, target, settings, timeoutMs };
+  return { ...door, kind: known, target, settings };
 }
 
 interface DatasetRow {
@@ -121,7 +207,7 @@ class GatewayError extends Error {
 }
 
 async function graphql(
-  args: RequestArgs,
+  args: Door,
   query: string,
   variables: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
@@ -164,38 +250,117 @@ const TRAIN = `mutation ScheduledTraining($input: TrainModelInput!) {
   trainModel(input: $input) { id status datasetId }
 }`;
 const DATASETS = `query ScheduledTrainingDatasets { datasets { id name endDate createdAt } }`;
+const PRODUCTION_MODELS = `query ScheduledProductionModels { models(stage: PRODUCTION) { id datasetId } }`;
+const OPTIMIZE = `mutation ScheduledOptimization($modelId: ID!, $scenario: ScenarioInput!) {
+  optimizeBudget(modelId: $modelId, scenario: $scenario) {
+    id status method response { lift { estimate } }
+  }
+}`;
+const LATEST_SCENARIO = `query ScheduledReportScenario($id: ID!) {
+  model(id: $id) { id optimizations { id } }
+}`;
+const REPORT = `mutation ScheduledReport($modelId: ID!, $scenarioId: ID, $format: ReportFormat) {
+  generateReport(modelId: $modelId, scenarioId: $scenarioId, format: $format) { id status }
+}`;
+
+type Target = { id: string; label: string };
+
+/** Runs one request per target; a refused target is named on stderr and the others go on. */
+async function forEachTarget(
+  io: Io,
+  targets: readonly Target[],
+  noun: string,
+  send: (target: Target) => Promise<string>,
+): Promise<number> {
+  let failed = 0;
+  for (const target of targets) {
+    try {
+      io.stdout(await send(target));
+    } catch (error) {
+      failed++;
+      io.stderr(`mmm request: ${noun} ${target.label}: ${(error as Error).message}`);
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+async function datasetTargets(args: Extract<RequestArgs, { kind: 'training' }>): Promise<Target[]> {
+  if ('dataset' in args.target) return [{ id: args.target.dataset, label: args.target.dataset }];
+  const data = await graphql(args, DATASETS, {});
+  const all = newestByName(data.datasets as DatasetRow[]);
+  const wanted = 'datasetName' in args.target ? args.target.datasetName : undefined;
+  const chosen = wanted === undefined ? all : all.filter((d) => d.name === wanted);
+  if (wanted !== undefined && chosen.length === 0) {
+    throw new GatewayError(`no dataset named '${wanted}' in the workspace`);
+  }
+  return chosen.map((d) => ({ id: d.id, label: `${d.id} (${d.name}, to ${d.endDate})` }));
+}
+
+async function modelTargets(args: Door & { target: ModelTarget }): Promise<Target[]> {
+  if ('model' in args.target) return [{ id: args.target.model, label: args.target.model }];
+  const data = await graphql(args, PRODUCTION_MODELS, {});
+  return (data.models as { id: string; datasetId: string }[]).map((m) => ({
+    id: m.id,
+    label: `${m.id} (production model of dataset ${m.datasetId})`,
+  }));
+}
 
 export async function requestCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseRequestArgs(argv);
-  let targets: { id: string; label: string }[];
-  if ('dataset' in args.target) {
-    targets = [{ id: args.target.dataset, label: args.target.dataset }];
-  } else {
-    const data = await graphql(args, DATASETS, {});
-    const all = newestByName(data.datasets as DatasetRow[]);
-    const wanted = 'datasetName' in args.target ? args.target.datasetName : undefined;
-    const chosen = wanted === undefined ? all : all.filter((d) => d.name === wanted);
-    if (wanted !== undefined && chosen.length === 0) {
-      throw new GatewayError(`no dataset named '${wanted}' in the workspace`);
-    }
-    targets = chosen.map((d) => ({ id: d.id, label: `${d.id} (${d.name}, to ${d.endDate})` }));
+  if (args.kind === 'training') {
+    const targets = await datasetTargets(args);
     if (targets.length === 0) {
       io.stdout('no datasets in the workspace: nothing to train');
       return 0;
     }
-  }
-  let failed = 0;
-  for (const target of targets) {
-    try {
+    return forEachTarget(io, targets, 'dataset', async (target) => {
       const data = await graphql(args, TRAIN, {
         input: { datasetId: target.id, ...args.settings },
       });
       const job = data.trainModel as { id: string; status: string };
-      io.stdout(`training job ${job.id} ${job.status} on dataset ${target.label}`);
-    } catch (error) {
-      failed++;
-      io.stderr(`mmm request: dataset ${target.label}: ${(error as Error).message}`);
-    }
+      return `training job ${job.id} ${job.status} on dataset ${target.label}`;
+    });
   }
-  return failed === 0 ? 0 : 1;
+  const targets = await modelTargets(args);
+  if (targets.length === 0) {
+    io.stdout(
+      `no production models in the workspace: nothing to ${args.kind === 'report' ? 'report' : 'optimize'}`,
+    );
+    return 0;
+  }
+  if (args.kind === 'optimization') {
+    return forEachTarget(io, targets, 'model', async (target) => {
+      const scenario = {
+        name: args.name ?? `scheduled ${args.periods}-period plan`,
+        periods: args.periods,
+        objective: args.objective,
+      };
+      const data = await graphql(args, OPTIMIZE, { modelId: target.id, scenario });
+      const solved = data.optimizeBudget as {
+        id: string;
+        status: string;
+        method: string;
+        response: { lift: { estimate: number } };
+      };
+      const lift = solved.response.lift.estimate;
+      return `scenario ${solved.id} ${solved.status} (${solved.method}) on model ${target.label}: lift ${lift.toPrecision(4)}`;
+    });
+  }
+  return forEachTarget(io, targets, 'model', async (target) => {
+    let scenarioId: string | undefined;
+    if (args.withLatestScenario) {
+      const found = await graphql(args, LATEST_SCENARIO, { id: target.id });
+      const model = found.model as { optimizations: { id: string }[] } | null;
+      if (!model) throw new GatewayError(`model ${target.id} was not found`);
+      scenarioId = model.optimizations[0]?.id;
+    }
+    const data = await graphql(args, REPORT, {
+      modelId: target.id,
+      scenarioId,
+      format: args.format,
+    });
+    const report = data.generateReport as { id: string; status: string };
+    const about = scenarioId ? ` with scenario ${scenarioId}` : '';
+    return `report ${report.id} ${report.status} (${args.format}) on model ${target.label}${about}`;
+  });
 }

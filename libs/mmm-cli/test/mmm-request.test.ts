@@ -14,6 +14,11 @@ interface Seen {
 }
 const seen: Seen[] = [];
 let failDataset: string | undefined;
+let failModel: string | undefined;
+let productionModels = [
+  { id: 'm1', datasetId: 'a2' },
+  { id: 'm2', datasetId: 'b2' },
+];
 const datasets = [
   { id: 'a1', name: 'sales', endDate: '2024-06-30', createdAt: '2024-07-01T00:00:00Z' },
   { id: 'a2', name: 'sales', endDate: '2024-07-07', createdAt: '2024-07-08T00:00:00Z' },
@@ -29,6 +34,50 @@ const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (query.includes('datasets')) {
       res.end(JSON.stringify({ data: { datasets } }));
+      return;
+    }
+    if (query.includes('models(stage: PRODUCTION)')) {
+      res.end(JSON.stringify({ data: { models: productionModels } }));
+      return;
+    }
+    if (query.includes('optimizeBudget')) {
+      const answer =
+        variables.modelId === failModel
+          ? {
+              data: null,
+              errors: [
+                { message: 'model m9 was not found', extensions: { code: 'BAD_USER_INPUT' } },
+              ],
+            }
+          : {
+              data: {
+                optimizeBudget: {
+                  id: `sc-${String(variables.modelId)}`,
+                  status: 'OPTIMAL',
+                  method: 'kkt',
+                  response: { lift: { estimate: 1234.5678 } },
+                },
+              },
+            };
+      res.end(JSON.stringify(answer));
+      return;
+    }
+    if (query.includes('optimizations')) {
+      res.end(
+        JSON.stringify({
+          data: {
+            model: { id: variables.id, optimizations: [{ id: 'sc-new' }, { id: 'sc-old' }] },
+          },
+        }),
+      );
+      return;
+    }
+    if (query.includes('generateReport')) {
+      res.end(
+        JSON.stringify({
+          data: { generateReport: { id: `rp-${String(variables.modelId)}`, status: 'PENDING' } },
+        }),
+      );
       return;
     }
     const input = variables.input as { datasetId: string };
@@ -63,6 +112,11 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   seen.length = 0;
   failDataset = undefined;
+  failModel = undefined;
+  productionModels = [
+    { id: 'm1', datasetId: 'a2' },
+    { id: 'm2', datasetId: 'b2' },
+  ];
 });
 
 async function mmm(...args: string[]) {
@@ -146,7 +200,7 @@ describe('mmm request training', () => {
 
   it.each([
     [['request'], 'say what to request'],
-    [['request', 'report'], "unknown request 'report'"],
+    [['request', 'bogus'], "unknown request 'bogus'"],
     [['request', 'training', '--all-datasets'], '--gateway is required'],
     [
       ['request', 'training', '--gateway', 'modeling:4002', '--all-datasets'],
@@ -165,6 +219,143 @@ describe('mmm request training', () => {
       '--workspace must be',
     ],
     [['request', 'training', '--gateway', 'http://g', '--all', 'x'], 'unknown flag --all'],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const r = await mmm(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('mmm request optimization (the weekly optimization schedule)', () => {
+  it('solves the default plan on every production model, in the workspace', async () => {
+    const r = await mmm(
+      'request',
+      'optimization',
+      '--gateway',
+      gateway,
+      '--workspace',
+      'acme',
+      '--production',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'scenario sc-m1 OPTIMAL (kkt) on model m1 (production model of dataset a2): lift 1235',
+      'scenario sc-m2 OPTIMAL (kkt) on model m2 (production model of dataset b2): lift 1235',
+    ]);
+    const solved = seen.filter((s) => s.query.includes('optimizeBudget'));
+    expect(solved.map((s) => s.workspace)).toEqual(['acme', 'acme']);
+    expect(solved[0].variables).toEqual({
+      modelId: 'm1',
+      scenario: { name: 'scheduled 13-period plan', periods: 13, objective: 'RESPONSE' },
+    });
+  });
+
+  it('takes one model, a horizon, an objective and a name', async () => {
+    const r = await mmm(
+      'request',
+      'optimization',
+      '--gateway',
+      gateway,
+      '--model',
+      'm7',
+      '--periods',
+      '4',
+      '--objective',
+      'roi',
+      '--name',
+      'Q3',
+    );
+    expect(r.code).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].variables).toEqual({
+      modelId: 'm7',
+      scenario: { name: 'Q3', periods: 4, objective: 'ROI' },
+    });
+  });
+
+  it('says so when there is no production model, and names a refused model with its code', async () => {
+    productionModels = [];
+    const none = await mmm('request', 'optimization', '--gateway', gateway, '--production');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('no production models in the workspace: nothing to optimize');
+    failModel = 'm9';
+    const r = await mmm('request', 'optimization', '--gateway', gateway, '--model', 'm9');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('mmm request: model m9: BAD_USER_INPUT: model m9 was not found');
+  });
+});
+
+describe('mmm request report', () => {
+  it('renders a PDF of every production model, with its newest scenario when asked', async () => {
+    const r = await mmm(
+      'request',
+      'report',
+      '--gateway',
+      gateway,
+      '--production',
+      '--with-latest-scenario',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(
+      'report rp-m1 PENDING (PDF) on model m1 (production model of dataset a2) with scenario sc-new',
+    );
+    const asked = seen.filter((s) => s.query.includes('generateReport')).map((s) => s.variables);
+    expect(asked).toEqual([
+      { modelId: 'm1', scenarioId: 'sc-new', format: 'PDF' },
+      { modelId: 'm2', scenarioId: 'sc-new', format: 'PDF' },
+    ]);
+  });
+
+  it('renders one model as HTML without a scenario', async () => {
+    const r = await mmm(
+      'request',
+      'report',
+      '--gateway',
+      gateway,
+      '--model',
+      'm3',
+      '--format',
+      'html',
+    );
+    expect(r.code).toBe(0);
+    expect(seen.map((s) => s.variables)).toEqual([{ modelId: 'm3', format: 'HTML' }]);
+  });
+
+  it.each([
+    [
+      ['request', 'report', '--gateway', 'http://g'],
+      'give exactly one of --model and --production',
+    ],
+    [
+      ['request', 'report', '--gateway', 'http://g', '--model', 'a', '--production'],
+      'give exactly one of --model and --production',
+    ],
+    [
+      ['request', 'report', '--gateway', 'http://g', '--model', 'a', '--format', 'docx'],
+      '--format must be one of HTML, PDF',
+    ],
+    [
+      ['request', 'optimization', '--gateway', 'http://g', '--production', '--periods', '0'],
+      '--periods must be an integer from 1 to 1000',
+    ],
+    [
+      [
+        'request',
+        'optimization',
+        '--gateway',
+        'http://g',
+        '--production',
+        '--objective',
+        'TARGET_ROAS',
+      ],
+      '--objective must be one of RESPONSE, ROI',
+    ],
+    [
+      ['request', 'optimization', '--gateway', 'http://g', '--production', '--format', 'PDF'],
+      'unknown flag --format',
+    ],
   ])('refuses %j with exit code 2', async (args, message) => {
     const r = await mmm(...args);
     expect(r.code).toBe(2);
