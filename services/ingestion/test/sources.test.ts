@@ -322,6 +322,73 @@ describe('sources through the subgraph', () => {
     expect(JSON.stringify(pulled)).not.toMatch(/refresh-secret|client-secret|dev-token/);
   });
 
+  it('ingests a LONG_CSV mart with renamed columns, grouping and a KPI series over HTTP', async () => {
+    const ws = rig.workspace();
+    const days = daysBetween('2024-01-01', '2024-02-19');
+    const mart = [
+      'date_day,platform,spend,clicks',
+      ...days.flatMap((date, d) =>
+        ['google_ads', 'facebook_ads', 'tiktok_ads'].map(
+          (p, c) => `${date},${p},${100 + ((d * 7 + c * 5) % 19)},${30 + ((d + c) % 11)}`,
+        ),
+      ),
+    ].join('\n');
+    const series = [
+      'date,sales,price',
+      ...days.map((date, d) => `${date},${5000 + ((d * 37) % 101)},${9 + (d % 3)}`),
+    ].join('\n');
+    const result = await rig.gql<{
+      ingestDataset: {
+        id: string;
+        format: string;
+        periodCount: number;
+        channels: unknown[];
+        controlColumns: string[];
+      };
+    }>(
+      `mutation ($input: IngestDatasetInput!) {
+        ingestDataset(input: $input) { id format periodCount channels { name spendColumn exposureColumn } controlColumns }
+      }`,
+      {
+        input: {
+          content: mart,
+          format: 'LONG_CSV',
+          frequency: 'DAILY',
+          roles: {
+            date: 'date',
+            kpi: 'sales',
+            kpiType: 'REVENUE',
+            paidMedia: [],
+            controls: ['price'],
+          },
+          long: {
+            columns: { date: 'date_day', channel: 'platform' },
+            channelMap: [
+              { from: 'google_ads', to: 'search' },
+              { from: 'facebook_ads', to: 'social' },
+              { from: 'tiktok_ads', to: 'social' },
+            ],
+            exposure: 'CLICKS',
+            series,
+          },
+        },
+      },
+      ws,
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.ingestDataset).toMatchObject({
+      format: 'LONG_CSV',
+      periodCount: 50,
+      controlColumns: ['price'],
+      channels: [
+        { name: 'search', spendColumn: 'search', exposureColumn: 'search clicks' },
+        { name: 'social', spendColumn: 'social', exposureColumn: 'social clicks' },
+      ],
+    });
+    await eventually(() => rig.eventsOf(ws).length >= 1);
+    expect(rig.eventsOf(ws)[0].message.datasetId).toBe(result.data!.ingestDataset.id);
+  });
+
   it('answers NOT_FOUND for an unknown source', async () => {
     const result = await rig.gql(PULL, { id: 'src_0000000000000000' }, rig.workspace());
     expect(result.errors?.[0].extensions?.code).toBe('NOT_FOUND');
