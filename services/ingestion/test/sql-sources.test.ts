@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Client } from 'pg';
 import { duckDbConnector, postgresConnector, type SourceError } from '../src/domain/sources';
-import { startPostgres, type PostgresServer } from './postgres';
+import { spawnSync } from 'node:child_process';
+import { postgresBinDir, startPostgres, type PostgresServer } from './postgres';
 
 jest.setTimeout(120_000);
 
@@ -235,5 +236,31 @@ describe('DuckDB and Parquet sources (the real engine)', () => {
         message: '"../elsewhere.duckdb" must be a path inside the DuckDB source folder.',
       },
     ]);
+  });
+});
+
+describe('scripts/ensure-postgresql.sh', () => {
+  const script = path.resolve(__dirname, '..', '..', '..', 'scripts', 'ensure-postgresql.sh');
+
+  it('prints the folder of initdb and pg_ctl it finds, or PG_BIN_DIR', () => {
+    const found = postgresBinDir();
+    expect(fs.existsSync(path.join(found, 'initdb'))).toBe(true);
+    const r = spawnSync('bash', [script], {
+      env: { PATH: process.env.PATH ?? '', PG_BIN_DIR: found },
+      encoding: 'utf8',
+    });
+    expect(r).toMatchObject({ status: 0, stdout: `${found}\n`, stderr: '' });
+  });
+
+  it('refuses a PG_BIN_DIR without the server programs, in one line', () => {
+    const r = spawnSync('bash', [script], {
+      env: { PATH: process.env.PATH ?? '', PG_BIN_DIR: os.tmpdir() },
+      encoding: 'utf8',
+    });
+    expect(r).toMatchObject({
+      status: 1,
+      stdout: '',
+      stderr: `PG_BIN_DIR=${os.tmpdir()} has no initdb and pg_ctl: fix or unset it.\n`,
+    });
   });
 });
