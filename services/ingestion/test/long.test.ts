@@ -319,6 +319,26 @@ describe('platform exports read as they are downloaded', () => {
     }
   });
 
+  it('names the line of the downloaded file in its problems, title lines counted', () => {
+    const text = [
+      'Campaign report',
+      '"January 1, 2024 - January 2, 2024"',
+      'Day,Campaign type,Cost,Impr.',
+      '2024-01-01,Search,"1,200.00",100',
+      '2024-01-02,Search,-5.00,100',
+    ].join('\n');
+    const result = prepareLongDataset(text, null, longOptions({ format: 'GOOGLE_ADS_CSV' }));
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues[0]).toEqual({
+        row: 2,
+        column: 'spend',
+        field: 'long.columns.spend',
+        message: 'row 2 (line 5), column "spend": spend is negative (-5); it must be 0 or more.',
+      });
+    }
+  });
+
   it('says which columns an export lacks', () => {
     const list = new IssueList();
     expect(readExport('Day,Campaign,Spend\n2024-01-01,a,1', 'GOOGLE_ADS_CSV', list)).toBeNull();

@@ -93,7 +93,10 @@ function findColumn(header: string[], names: Array<string | RegExp>): string | u
   return undefined;
 }
 
-/** Drops what is not the table: GA4's "#" lines and any title lines above the header. */
+/**
+ * Blanks what is not the table: GA4's "#" lines and any title lines above the header. Blanked,
+ * not removed, so that line numbers in messages are those of the file (empty lines are skipped).
+ */
 function tableText(content: string, layout: ExportLayout): string {
   const lines = content.replace(/^\uFEFF/, '').split(/\r\n?|\n/);
   const start = lines.findIndex((line) =>
@@ -101,8 +104,7 @@ function tableText(content: string, layout: ExportLayout): string {
       line.split(',').some((cell) => cell.replace(/"/g, '').trim() === name),
     ),
   );
-  const kept = start < 0 ? lines : lines.slice(start);
-  return kept.filter((line) => !line.startsWith('#')).join('\n');
+  return lines.map((line, i) => (i < start || line.startsWith('#') ? '' : line)).join('\n');
 }
 
 /**

@@ -260,7 +260,10 @@ function widen(
       message: `Without long.series the KPI is the sum of the rows' ${kpiMetric}, and the file has no "${long.columns[kpiMetric]}" column.`,
     });
   }
-  const made = new Set([...paidMedia.flatMap((m) => [m.spend, m.exposure ?? '']), ...organic]);
+  const made = new Set([
+    ...paidMedia.flatMap((m) => (m.exposure ? [m.spend, m.exposure] : [m.spend])),
+    ...organic,
+  ]);
   for (const name of series?.header ?? []) {
     if (made.has(name)) {
       issues.add({
