@@ -133,7 +133,7 @@ export async function startService<C extends SubgraphContext, Cfg extends BaseCo
       host: options.host,
       nats: nc,
       logger,
-      defaultWorkspace: config.DEFAULT_WORKSPACE,
+      signingSecret: config.GATEWAY_SIGNING_SECRET,
       readiness: parts.readiness,
       http: parts.http,
       registry: parts.registry,
