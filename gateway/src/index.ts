@@ -1,4 +1,7 @@
+export * from './auth';
 export * from './config';
+export * from './door';
+export * from './rate-limit';
 export * from './context';
 export * from './errors';
 export * from './gateway';

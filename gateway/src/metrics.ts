@@ -5,6 +5,8 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export interface GatewayMetrics {
   registry: Registry;
   plugin: ApolloServerPlugin;
+  /** Counts a request refused at the door (401, 403, 413, 429, 504), by error code. */
+  refused(code: string): void;
 }
 
 // Operation names come from clients; past this many distinct names new ones are counted as
@@ -55,5 +57,11 @@ export function createGatewayMetrics(): GatewayMetrics {
       };
     },
   };
-  return { registry, plugin };
+  const refusals = new Counter({
+    name: 'gateway_refused_requests_total',
+    help: 'Requests the gateway refused before or instead of running them, by error code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  return { registry, plugin, refused: (code) => refusals.inc({ code }) };
 }

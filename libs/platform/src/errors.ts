@@ -105,6 +105,8 @@ const PASS_THROUGH = new Set([
   'FORBIDDEN',
   'CONFLICT',
   'UNAUTHENTICATED',
+  'PAYLOAD_TOO_LARGE',
+  'QUERY_TOO_COMPLEX',
 ]);
 
 /** Code of a GraphQL error (or of what Apollo wrapped), when it has one. */
