@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium } from '@mmm/report';
 import type { Browser, Page } from 'playwright-core';
-import { graphql, ROOT, startStack, type Stack } from '../support/stack';
+import { graphql, ROOT, stackToken, startStack, type Stack } from '../support/stack';
 
 jest.setTimeout(180_000);
 
@@ -50,6 +50,11 @@ beforeAll(async () => {
   });
   await page.goto(`${origin}/dashboard/`);
   await page.fill('#workspace', WS);
+  // An analyst's token: everything the page does (optimize, report) is an analyst's work.
+  await page.fill(
+    '#token',
+    await stackToken({ subject: 'dash-analyst', roles: ['analyst'], workspaces: [WS] }),
+  );
   await page.click('#settings button[type=submit]');
   expect(offOrigin).toEqual([]);
 });

@@ -140,9 +140,32 @@ describe('npm start', () => {
     }
     expect(commands.filter((c) => c.includes('gateway/dist/src/main.js'))).toHaveLength(1);
 
+    // One development token per role, each on its own line naming the role.
+    const banner = up.child.output.join('\n');
+    const printed = Object.fromEntries(
+      [...banner.matchAll(/^ {2}(viewer|analyst|admin) +(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/gm)].map(
+        (m) => [m[1], m[2]],
+      ),
+    );
+    expect(Object.keys(printed).sort()).toEqual(['admin', 'analyst', 'viewer']);
+    const unauthenticated = await fetch(up.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ datasets { id } }' }),
+    });
+    expect(unauthenticated.status).toBe(401);
+    const viewerCannotDelete = await graphql(
+      up.gatewayUrl,
+      'mutation { deleteDataset(id: "x") }',
+      {},
+      { authorization: `Bearer ${printed.viewer}` },
+    );
+    expect(viewerCannotDelete.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const res = await graphql<{ datasets: Array<{ id: string; name: string }> }>(
       up.gatewayUrl,
       '{ datasets { id name periodCount } }',
+      {},
+      { authorization: `Bearer ${printed.viewer}` },
     );
     expect(res.errors).toBeUndefined();
     expect(res.data?.datasets).toEqual([

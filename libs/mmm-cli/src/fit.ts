@@ -20,6 +20,8 @@ import { readText } from './flags';
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** The variables the command reads (MMM_TOKEN); none when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface FitSummary {

@@ -5,9 +5,12 @@
  */
 import type { Io } from './fit';
 import { UsageError } from './errors';
-import { parseFlags } from './flags';
+import { parseFlags, readText } from './flags';
 
-export const REQUEST_USAGE = `usage: mmm request training --gateway URL [--workspace W]
+export const REQUEST_USAGE = `Every request authenticates with a bearer token: MMM_TOKEN, or --token-file FILE (a
+mounted Secret); npm start prints development tokens.
+
+usage: mmm request training --gateway URL [--workspace W]
   (--dataset ID | --dataset-name NAME | --all-datasets)
   [--seed S] [--iterations N] [--trials T] [--holdout W] [--timeout-seconds S]
   Queues a training job through the gateway (the trainModel mutation): on one dataset, on the
@@ -35,6 +38,7 @@ interface Door {
   gateway: string;
   workspace: string | undefined;
   timeoutMs: number;
+  token: string | undefined;
 }
 
 export type RequestArgs = Door &
@@ -54,7 +58,7 @@ export type RequestArgs = Door &
     | { kind: 'report'; target: ModelTarget; format: 'HTML' | 'PDF'; withLatestScenario: boolean }
   );
 
-const DOOR_FLAGS = ['gateway', 'workspace', 'timeout-seconds'];
+const DOOR_FLAGS = ['gateway', 'workspace', 'timeout-seconds', 'token-file'];
 const FLAGS: Record<RequestKind, { values: Set<string>; booleans: Set<string> }> = {
   training: {
     values: new Set([
@@ -94,7 +98,10 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return upper as T;
 }
 
-function parseDoor(flags: Map<string, string>): Door {
+function parseDoor(
+  flags: Map<string, string>,
+  env: Readonly<Record<string, string | undefined>>,
+): Door {
   const gateway = flags.get('gateway');
   if (!gateway) throw new UsageError('--gateway is required (e.g. http://127.0.0.1:4000/graphql)');
   if (!/^https?:\/\/[^/\s]+/.test(gateway)) {
@@ -109,7 +116,14 @@ function parseDoor(flags: Map<string, string>): Door {
   const timeout = flags.get('timeout-seconds');
   const timeoutMs =
     (timeout === undefined ? 60 : integerFlag('timeout-seconds', timeout, 1, 3600)) * 1000;
-  return { gateway, workspace, timeoutMs };
+  const file = flags.get('token-file');
+  const token = file !== undefined ? readText(file, '--token-file').trim() : env.MMM_TOKEN?.trim();
+  if (token !== undefined && !/^[A-Za-z0-9_\-.=]+$/.test(token)) {
+    throw new UsageError(
+      `the token ${file !== undefined ? `in ${file}` : 'in MMM_TOKEN'} is not a bearer token`,
+    );
+  }
+  return { gateway, workspace, timeoutMs, token: token || undefined };
 }
 
 function parseModelTarget(flags: Map<string, string>): ModelTarget {
@@ -121,7 +135,10 @@ function parseModelTarget(flags: Map<string, string>): ModelTarget {
 }
 
 /** Parses `mmm request` flags into checked options; every problem names its flag. */
-export function parseRequestArgs(argv: readonly string[]): RequestArgs {
+export function parseRequestArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): RequestArgs {
   const [kind, ...rest] = argv;
   if (!(KINDS as readonly string[]).includes(kind ?? '')) {
     throw new UsageError(
@@ -132,7 +149,7 @@ export function parseRequestArgs(argv: readonly string[]): RequestArgs {
   }
   const known = kind as RequestKind;
   const flags = parseFlags(rest, FLAGS[known]);
-  const door = parseDoor(flags);
+  const door = parseDoor(flags, env);
   if (known === 'optimization') {
     const periods = flags.get('periods');
     const objective = flags.get('objective');
@@ -213,6 +230,7 @@ async function graphql(
 ): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (args.workspace) headers['x-workspace-id'] = args.workspace;
+  if (args.token) headers.authorization = `Bearer ${args.token}`;
   let res: Response;
   try {
     res = await fetch(args.gateway, {
@@ -306,7 +324,7 @@ async function modelTargets(args: Door & { target: ModelTarget }): Promise<Targe
 }
 
 export async function requestCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseRequestArgs(argv);
+  const args = parseRequestArgs(argv, io.env ?? {});
   if (args.kind === 'training') {
     const targets = await datasetTargets(args);
     if (targets.length === 0) {

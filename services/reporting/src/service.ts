@@ -39,6 +39,12 @@ export const reportingService: ServiceDefinition<ReportingContext, ReportingConf
   events: EVENTS,
   async onStart({ config, storage, logger }) {
     const scoped = (workspaceId: string) => workspaceStorage(storage, workspaceId);
+    if (!config.GATEWAY_SIGNING_SECRET) {
+      throw new Error(
+        'GATEWAY_SIGNING_SECRET is required (reporting signs its calls to the gateway)',
+      );
+    }
+    const signingSecret = config.GATEWAY_SIGNING_SECRET;
     const index = await watchKvIndex<ReportRecord>(storage.kv.reports, REPORT_KIND, { logger });
     const signer = createLinkSigner(config.REPORT_LINK_SECRET, config.REPORT_LINK_TTL_MS);
     if (!config.REPORT_LINK_SECRET) {
@@ -47,7 +53,7 @@ export const reportingService: ServiceDefinition<ReportingContext, ReportingConf
     const renderer = createRenderer({
       js: storage.js,
       storage: scoped,
-      attribution: gatewayAttributionSource(config.GATEWAY_URL),
+      attribution: gatewayAttributionSource(config.GATEWAY_URL, signingSecret),
       chromiumPath: config.CHROMIUM_PATH,
       timeoutMs: config.REPORT_RENDER_TIMEOUT_MS,
       logger,
