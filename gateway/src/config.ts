@@ -77,6 +77,8 @@ export interface GatewayConfig {
   };
   /** The HMAC key of the identity headers sent to the subgraphs. */
   signingSecret: string;
+  /** NATS, for the audit trail. */
+  natsUrl: string;
   rateLimitPerMinute: number;
   requestTimeoutMs: number;
   introspection: boolean;
@@ -142,6 +144,7 @@ function fromEnv(env: GatewayEnv): GatewayConfig {
       clockSkewSeconds: env.AUTH_CLOCK_SKEW_S,
     },
     signingSecret: env.GATEWAY_SIGNING_SECRET,
+    natsUrl: env.NATS_URL,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     introspection: env.INTROSPECTION === 'true',

@@ -10,6 +10,8 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { errorLoggingPlugin, type Logger } from '@mmm/platform';
+import type { JetStreamClient } from '@mmm/platform';
+import { auditPlugin, natsAuditSink } from './audit';
 import { createAuthenticator, type AuthSettings } from './auth';
 import type { QueryLimits } from './config';
 import type { GatewayContext } from './context';
@@ -38,6 +40,8 @@ export interface GatewayOptions {
   /** Schema introspection; default off. */
   introspection?: boolean;
   limits?: QueryLimits;
+  /** JetStream to record every mutation on (the audit trail); none in tests that do not look. */
+  auditTo?: JetStreamClient;
   /** How long in-flight requests get to finish on stop before their sockets close. */
   shutdownTimeoutMs?: number;
   /**
@@ -84,6 +88,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
   const metrics = createGatewayMetrics();
+  const audit = options.auditTo
+    ? natsAuditSink(options.auditTo, logger, metrics.auditFailed)
+    : undefined;
   let ready = false;
   let httpServer: Server | undefined;
   let apollo: ApolloServer<GatewayContext> | undefined;
@@ -131,6 +138,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           ApolloServerPluginSchemaReportingDisabled(),
           ...armor.plugins,
           operationGuard(maxBodyBytes),
+          ...(audit ? [auditPlugin(audit)] : []),
           metrics.plugin,
           errorLoggingPlugin(logger, { isClientSafe: isClientSafeGatewayError }),
           ApolloServerPluginDrainHttpServer({
@@ -174,6 +182,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // ApolloServer.stop drains the HTTP server (via the plugin) and stops the gateway.
       if (apollo) await apollo.stop();
       else if (httpServer?.listening) await new Promise((r) => httpServer!.close(r));
+      await audit?.flush();
     },
   };
 }

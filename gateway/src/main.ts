@@ -1,13 +1,22 @@
 import { telemetry } from './telemetry';
 import { readFileSync } from 'node:fs';
-import { createLogger, handleSignals, onShutdown } from '@mmm/platform';
+import {
+  connectNats,
+  createLogger,
+  handleSignals,
+  jetStreamClient,
+  onShutdown,
+} from '@mmm/platform';
 import { gatewayConfig } from './config';
 import { createGateway } from './gateway';
 
 async function main(): Promise<void> {
   const config = gatewayConfig();
   const logger = createLogger(config.serviceName, { level: config.logLevel });
+  // NATS carries the audit trail; the gateway serves without it (records are logged instead).
+  const nc = await connectNats({ NATS_URL: config.natsUrl, name: config.serviceName, logger });
   const gateway = createGateway({
+    auditTo: jetStreamClient(nc),
     supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
     subgraphUrls: config.subgraphUrls,
     auth: { ...config.auth, signingSecret: config.signingSecret },
@@ -22,6 +31,7 @@ async function main(): Promise<void> {
     logger,
   });
   onShutdown('gateway http', () => gateway.stop(), 'http');
+  onShutdown('nats', () => nc.drain(), 'nats');
   onShutdown('telemetry', () => telemetry.shutdown(), 'telemetry');
   handleSignals({
     logger,

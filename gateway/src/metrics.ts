@@ -7,6 +7,8 @@ export interface GatewayMetrics {
   plugin: ApolloServerPlugin;
   /** Counts a request refused at the door (401, 403, 413, 429, 504), by error code. */
   refused(code: string): void;
+  /** Counts an audit record that could not be stored. */
+  auditFailed(): void;
 }
 
 // Operation names come from clients; past this many distinct names new ones are counted as
@@ -63,5 +65,15 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  return { registry, plugin, refused: (code) => refusals.inc({ code }) };
+  const auditFailures = new Counter({
+    name: 'gateway_audit_failures_total',
+    help: 'Audit records that could not be stored on NATS (each is logged whole).',
+    registers: [registry],
+  });
+  return {
+    registry,
+    plugin,
+    refused: (code) => refusals.inc({ code }),
+    auditFailed: () => auditFailures.inc(),
+  };
 }

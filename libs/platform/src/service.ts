@@ -123,7 +123,10 @@ export async function startService<C extends SubgraphContext, Cfg extends BaseCo
   }
   let parts: ServiceParts<C> | undefined;
   try {
-    const storage = await provisionJetStream(nc, { replicas: config.NATS_REPLICAS });
+    const storage = await provisionJetStream(nc, {
+      replicas: config.NATS_REPLICAS,
+      auditMaxAgeDays: config.AUDIT_RETENTION_DAYS,
+    });
     parts = await definition.onStart({ config, nc, storage, logger });
     const subgraph = await startSubgraph<C>({
       name: definition.name,

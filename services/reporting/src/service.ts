@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   loadSchema,
   NotFoundError,
+  readAudit,
+  type AuditQuery,
   readModelArtifact,
   readScenario,
   subscribeEvents,
@@ -117,6 +119,7 @@ export const reportingService: ServiceDefinition<ReportingContext, ReportingConf
         return {
           ...base,
           report: (id: string) => shelf.get(id),
+          audit: (query: AuditQuery) => readAudit(storage.js, base.workspaceId, query),
           reportsOf: async (modelId: string) =>
             (await index.list(base.workspaceId))
               .map((e) => e.value)
