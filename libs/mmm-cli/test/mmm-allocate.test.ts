@@ -42,7 +42,7 @@ function writeModel(name: string, kpiType: 'revenue' | 'conversions' = 'revenue'
     carryoverMean: 0,
   });
   const model: MediaMixModel = {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: kpiType === 'revenue' ? 'revenue' : 'orders', type: kpiType },
     adstock: 'geometric',
     periods: { count: n, trainEnd: n },
@@ -272,7 +272,7 @@ describe('mmm allocate', () => {
       ],
       [
         ['--model', rulesFile('not-a-model.json', { schemaVersion: 1 }), '--periods', '4'],
-        /--model .*: invalid model: schemaVersion: expected 2 or 3, got 1/,
+        /--model .*: invalid model: schemaVersion: expected 2, 3 or 4, got 1/,
       ],
     ];
     // In process (the same runCli the bin calls), then one case through a real process.
