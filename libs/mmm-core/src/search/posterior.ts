@@ -24,7 +24,6 @@ import {
   type CandidateContextInput,
   type ParameterLayout,
 } from '../candidate';
-import { choleskyFactorInPlace } from '../ridge/cholesky';
 import { SeededRandom } from './random';
 
 export interface PosteriorOptions {
@@ -39,12 +38,6 @@ export interface PosteriorOptions {
   priorStrength?: number;
   /** Keep every thin-th step of the second half (default 5). */
   thin?: number;
-  /**
-   * Proposal: 'adaptive' (default) learns the draws' covariance during the burn-in and then
-   * proposes along it (see runPosteriorChain); 'isotropic' keeps one step size for every
-   * dimension (the earlier sampler).
-   */
-  proposal?: 'adaptive' | 'isotropic';
   /** Default 1. */
   seed?: number;
 }
@@ -68,13 +61,7 @@ export interface PosteriorSummary {
   genomes: Float64Array;
 }
 
-export const POSTERIOR_DEFAULTS = {
-  chains: 4,
-  steps: 10_000,
-  priorStrength: 1,
-  thin: 5,
-  proposal: 'adaptive' as const,
-};
+export const POSTERIOR_DEFAULTS = { chains: 4, steps: 10_000, priorStrength: 1, thin: 5 };
 
 /** Steps per chain for a search budget of `candidates` evaluations (see PosteriorOptions). */
 export function defaultPosteriorSteps(
@@ -90,7 +77,6 @@ export interface PosteriorSettings {
   steps: number;
   priorStrength: number;
   thin: number;
-  proposal: 'adaptive' | 'isotropic';
   seed: number;
 }
 
@@ -100,7 +86,6 @@ export function resolvePosteriorSettings(options: PosteriorOptions = {}): Poster
     steps: Math.max(2, Math.trunc(options.steps ?? POSTERIOR_DEFAULTS.steps)),
     priorStrength: Math.max(0, options.priorStrength ?? POSTERIOR_DEFAULTS.priorStrength),
     thin: Math.max(1, Math.trunc(options.thin ?? POSTERIOR_DEFAULTS.thin)),
-    proposal: options.proposal ?? POSTERIOR_DEFAULTS.proposal,
     seed: options.seed ?? 1,
   };
 }
@@ -118,8 +103,6 @@ export interface PosteriorChainTask {
   steps: number;
   priorStrength: number;
   thin: number;
-  /** Default 'isotropic' (tasks made before the adaptive proposal existed). */
-  proposal?: 'adaptive' | 'isotropic';
   seed: number;
 }
 
@@ -151,7 +134,6 @@ export function posteriorChainTasks(
     steps: settings.steps,
     priorStrength: settings.priorStrength,
     thin: settings.thin,
-    proposal: settings.proposal,
     seed: settings.seed,
   }));
 }
@@ -223,47 +205,15 @@ export function runPosteriorChain(
   let currentRoas = Float64Array.from(roasNow);
   const proposal = new Float64Array(d);
   let step = 0.05;
-  // Adaptive Metropolis (Haario, Saksman and Tamminen 2001, Bernoulli 7(2)): the draws of the
-  // second quarter give the covariance of the free dimensions; from the third quarter on,
-  // proposals follow its Cholesky factor, scaled from 2.38 / sqrt(dim) (Roberts and Rosenthal
-  // 2001) and tuned to the same acceptance. Why: adstock decay, Hill shape and inflexion of one
-  // channel trade off against each other along narrow ridges that an isotropic step crosses
-  // only in tiny moves. The proposal is fixed before the kept half, so those draws come from a
-  // plain Metropolis chain.
-  const m = free.length;
-  const adaptive = task.proposal === 'adaptive' && m > 0;
-  const learnFrom = Math.floor(burn / 4);
-  const learnTo = Math.floor((3 * burn) / 4);
-  const mean = new Float64Array(m);
-  const scatter = new Float64Array(m * m);
-  let learned = 0;
-  let factor: Float64Array | null = null;
-  const z = new Float64Array(m);
   for (let s = 0; s < steps; s++) {
     if (onSteps && s > 0 && s % report === 0) onSteps(s);
-    if (adaptive && s === learnTo && learned > m) {
-      const l = new Float64Array(m * m);
-      for (let a = 0; a < m; a++) {
-        for (let b = 0; b <= a; b++) l[a * m + b] = scatter[a * m + b] / (learned - 1);
-        // A floor on the variance keeps the factor positive definite for a dimension that
-        // did not move while learning.
-        l[a * m + a] += 1e-8;
-      }
-      if (choleskyFactorInPlace(l, m)) {
-        factor = l;
-        step = 2.38 / Math.sqrt(m);
-      }
-    }
     proposal.set(u);
-    if (factor) {
-      for (let a = 0; a < m; a++) z[a] = random.normal();
-      for (let a = 0; a < m; a++) {
-        let dv = 0;
-        for (let b = 0; b <= a; b++) dv += factor[a * m + b] * z[b];
-        proposal[free[a]] = reflect(u[free[a]] + step * dv);
-      }
-    } else {
-      for (const j of free) proposal[j] = reflect(u[j] + step * random.normal());
+    for (const j of free) {
+      let v = u[j] + step * random.normal();
+      // Reflect at the bounds so that the proposal stays symmetric.
+      v = Math.abs(v) % 2;
+      if (v > 1) v = 2 - v;
+      proposal[j] = Math.min(1 - 1e-9, Math.max(1e-9, v));
     }
     const next = logPosterior(proposal);
     const accept = next - current >= 0 || Math.log(random.next()) < next - current;
@@ -274,17 +224,7 @@ export function runPosteriorChain(
     }
     if (s < burn) {
       // Tune towards an acceptance rate of about 0.2 (Roberts, Gelman, Gilks 1997: 0.234).
-      step = Math.min(factor ? 5 : 0.5, Math.max(1e-4, step * (accept ? 1.02 : 0.995)));
-      if (adaptive && s >= learnFrom && s < learnTo) {
-        // Welford's running mean and scatter of the free dimensions.
-        learned++;
-        for (let a = 0; a < m; a++) z[a] = u[free[a]] - mean[a];
-        for (let a = 0; a < m; a++) mean[a] += z[a] / learned;
-        for (let a = 0; a < m; a++) {
-          const after = u[free[a]] - mean[a];
-          for (let b = 0; b <= a; b++) scatter[a * m + b] += after * z[b];
-        }
-      }
+      step = Math.min(0.5, Math.max(1e-4, step * (accept ? 1.02 : 0.995)));
       continue;
     }
     proposed++;
@@ -397,13 +337,6 @@ export function runPosteriorChainTask(
     workerContexts.set(poolContext, context);
   }
   return runPosteriorChain(context, task, onSteps);
-}
-
-/** Reflects a proposal at 0 and 1, so that it stays symmetric, and keeps it off the edges. */
-function reflect(v: number): number {
-  let w = Math.abs(v) % 2;
-  if (w > 1) w = 2 - w;
-  return Math.min(1 - 1e-9, Math.max(1e-9, w));
 }
 
 /** Linear-interpolation quantile (R's type 7) of sorted values. */
