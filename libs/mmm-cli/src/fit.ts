@@ -356,8 +356,9 @@ function summarize(
     intervals,
     channels: result.channels.map((c) => {
       const interval = combined ? drawn.get(c.name) : conditional.get(c.name);
-      const pair = (i: { lower: number; upper: number } | null | undefined): SummaryInterval | null =>
-        i ? { lower: i.lower, upper: i.upper, level } : null;
+      const pair = (
+        i: { lower: number; upper: number } | null | undefined,
+      ): SummaryInterval | null => (i ? { lower: i.lower, upper: i.upper, level } : null);
       // Only the efficiency measure of the KPI type: ROAS for revenue, CPA for conversions.
       const efficiency =
         args.kpiType === 'conversions'

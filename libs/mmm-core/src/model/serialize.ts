@@ -238,7 +238,8 @@ function parseDraws(v: Json, path: string, model: MediaMixModel): ModelDraws {
     x === undefined ? undefined : column(x, at);
   const perTerm = (x: Json, at: string, terms: number): number[][] => {
     const list = array(x, at);
-    if (list.length !== terms) throw new ModelFormatError(at, `expected ${terms} columns, got ${list.length}`);
+    if (list.length !== terms)
+      throw new ModelFormatError(at, `expected ${terms} columns, got ${list.length}`);
     return list.map((c, j) => column(c, `${at}[${j}]`));
   };
   const channels = array(d.channels, `${path}.channels`);

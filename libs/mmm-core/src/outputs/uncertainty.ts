@@ -154,9 +154,7 @@ export function drawModelUncertainty(
     const mediaColumns = evaluator.media.length / n;
     const columns: Float64Array[] = [
       ...context.baseline.map((b) => b.subarray(start, end)),
-      ...Array.from({ length: mediaColumns }, (_, k) =>
-        evaluator.media.slice(k * n, (k + 1) * n),
-      ),
+      ...Array.from({ length: mediaColumns }, (_, k) => evaluator.media.slice(k * n, (k + 1) * n)),
     ];
     fitted.fill(result.intercept);
     for (let j = 0; j < columns.length; j++) {
@@ -244,16 +242,36 @@ export function drawModelUncertainty(
     return {
       name,
       contribution: drawInterval(contribution, level),
-      roas: isPaid ? drawInterval(contribution.map((v) => v / spend), level) : null,
-      cpa: isPaid ? drawInterval(contribution.map((v) => spend / v), level) : null,
-      marginalRoas: isPaid && model.channels[c].meanSpend > 0 ? drawInterval(marginal[c], level) : null,
+      roas: isPaid
+        ? drawInterval(
+            contribution.map((v) => v / spend),
+            level,
+          )
+        : null,
+      cpa: isPaid
+        ? drawInterval(
+            contribution.map((v) => spend / v),
+            level,
+          )
+        : null,
+      marginalRoas:
+        isPaid && model.channels[c].meanSpend > 0 ? drawInterval(marginal[c], level) : null,
       effectShare:
-        k !== undefined ? drawInterval(contribution.map((v, i) => v / paidTotal[i]), level) : null,
+        k !== undefined
+          ? drawInterval(
+              contribution.map((v, i) => v / paidTotal[i]),
+              level,
+            )
+          : null,
     };
   });
   return {
     level,
-    combined: { method: poolSize > 0 ? 'posterior-bootstrap' : 'bootstrap', draws: count, channels },
+    combined: {
+      method: poolSize > 0 ? 'posterior-bootstrap' : 'bootstrap',
+      draws: count,
+      channels,
+    },
     draws,
   };
 }
