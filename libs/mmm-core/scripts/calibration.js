@@ -7,6 +7,7 @@
 //
 //   npm run bench:calibration                       (builds first)
 //   node libs/mmm-core/scripts/calibration.js [seeds 1-10] [presets standard,hard] [noise 0.03,0.086] ['{fit options}']
+//   node libs/mmm-core/scripts/calibration.js cost     (what the draws add to the default fit)
 //
 // Generator `noise` 0.03 and 0.086 are sds of 1.75% and 5.0% of the mean KPI.
 'use strict';
@@ -151,7 +152,47 @@ async function cell(preset, noise) {
   };
 }
 
+/**
+ * What the draws add to the default fit (156 weeks x 8 channels, seed 1): the fit without
+ * draws, the draws step alone (the fit's model, its posterior's draws), and the saved model's
+ * size with and without them; medians of `repeats` runs.
+ */
+async function cost(repeats = 5) {
+  const ds = core.generateSyntheticDataset({ seed: 1, periods: 156, channels: 8, noise: 0.03 });
+  const table = {
+    dates: ds.dates,
+    kpi: ds.columns[ds.kpiColumn],
+    controls: ds.controlColumns.map((name) => ({ name, values: ds.columns[name] })),
+    paid: ds.truth.channels.map((c) => ({ name: c.name, values: ds.columns[c.spendColumn] })),
+  };
+  const fits = [];
+  const steps = [];
+  let result;
+  for (let r = 0; r < repeats; r++) {
+    let started = performance.now();
+    result = await core.fitMediaMix(table, { seed: 1, draws: 0 });
+    fits.push((performance.now() - started) / 1000);
+    const input = core.planMediaMixFit(table).input;
+    started = performance.now();
+    core.drawModelUncertainty(input, result.model, result.search.chosenParameters, {
+      draws: 200,
+      seed: 1,
+      hyperparameters: result.search.posterior.genomes,
+    });
+    steps.push((performance.now() - started) / 1000);
+  }
+  const withDraws = await core.fitMediaMix(table, { seed: 1 });
+  const bytes = (m) => Buffer.byteLength(core.serializeModel(m));
+  console.log(
+    `fit without draws ${median(fits).toFixed(2)} s (${fits.map((v) => v.toFixed(2)).join(', ')}); ` +
+      `200 draws ${median(steps).toFixed(3)} s (${steps.map((v) => v.toFixed(3)).join(', ')}); ` +
+      `saved model ${(bytes(result.model) / 1024).toFixed(0)} KiB without draws, ` +
+      `${(bytes(withDraws.model) / 1024).toFixed(0)} KiB with`,
+  );
+}
+
 async function main() {
+  if (process.argv[2] === 'cost') return cost();
   const cells = [];
   for (const preset of presets) for (const noise of noises) cells.push(await cell(preset, noise));
   console.log('');

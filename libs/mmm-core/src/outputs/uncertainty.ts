@@ -187,26 +187,26 @@ export function drawModelUncertainty(
           result.coefficients[j] + noisy.coefficients[j] - clean.coefficients[j],
         ),
       );
-    draws.intercept.push(result.intercept + noisy.intercept - clean.intercept);
-    for (let j = 0; j < baselineCount; j++) draws.baseline[j].push(coefficient(j));
+    draws.intercept.push(kept(result.intercept + noisy.intercept - clean.intercept));
+    for (let j = 0; j < baselineCount; j++) draws.baseline[j].push(kept(coefficient(j)));
     for (let c = 0; c < channelCount; c++) {
-      const beta = coefficient(baselineCount + c);
+      const beta = kept(coefficient(baselineCount + c));
       const channel = draws.channels[c];
       channel.coefficient.push(beta);
       const first = layout.channelOffset[c];
-      if (geometric) channel.adstock.theta!.push(g[first]);
+      if (geometric) channel.adstock.theta!.push(kept(g[first]));
       else {
-        channel.adstock.shape!.push(g[first]);
-        channel.adstock.scale!.push(g[first + 1]);
+        channel.adstock.shape!.push(kept(g[first]));
+        channel.adstock.scale!.push(kept(g[first + 1]));
       }
       const at = geometric ? first + 1 : first + 2;
       if (hill) {
-        channel.saturation.alpha!.push(g[at]);
-        channel.saturation.gamma!.push(g[at + 1]);
-        channel.saturation.inflexion!.push(result.inflexions[c]);
+        channel.saturation.alpha!.push(kept(g[at]));
+        channel.saturation.gamma!.push(kept(g[at + 1]));
+        channel.saturation.inflexion!.push(kept(result.inflexions[c]));
       } else {
-        channel.saturation.lam!.push(g[at]);
-        channel.saturation.scale!.push(result.inflexions[c]);
+        channel.saturation.lam!.push(kept(g[at]));
+        channel.saturation.scale!.push(kept(result.inflexions[c]));
       }
       let sum = 0;
       const col = columns[baselineCount + c];
@@ -214,7 +214,7 @@ export function drawModelUncertainty(
       contributions[c][i] = beta * sum;
     }
     for (let k = 0; k < context.interactions.length; k++) {
-      draws.interactions[k].push(coefficient(baselineCount + channelCount + k));
+      draws.interactions[k].push(kept(coefficient(baselineCount + channelCount + k)));
     }
   }
 
@@ -274,6 +274,15 @@ export function drawModelUncertainty(
     },
     draws,
   };
+}
+
+/**
+ * A drawn value as the model keeps it: 7 significant digits, far finer than any draw's spread,
+ * and about half the JSON of a double's 17. The figures are computed from the kept values, so
+ * a reloaded model's draws give the same intervals.
+ */
+function kept(v: number): number {
+  return v === 0 ? 0 : Number(v.toPrecision(7));
 }
 
 /** R's default (type 7) quantile of sorted values. */

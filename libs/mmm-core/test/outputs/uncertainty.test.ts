@@ -47,15 +47,16 @@ describe('model draws', () => {
       for (let t = 0; t < rows; t++) sum += parts[t];
       return sum / (tv.meanSpend * rows);
     });
+    // To the 7 significant digits the model keeps of each drawn parameter.
     const interval = u.combined!.channels[0].roas!;
     const expected = drawInterval(roas, 0.9)!;
-    expect(interval.lower).toBeCloseTo(expected.lower, 9);
-    expect(interval.upper).toBeCloseTo(expected.upper, 9);
+    expect(interval.lower).toBeCloseTo(expected.lower, 5);
+    expect(interval.upper).toBeCloseTo(expected.upper, 5);
     // Marginal ROAS likewise, from each draw's response curve.
     const marginal = draws.map((m) => responseCurve(m, 'tv', [tv.meanSpend])[0].marginal);
     expect(u.combined!.channels[0].marginalRoas!.median).toBeCloseTo(
       drawInterval(marginal, 0.9)!.median,
-      9,
+      5,
     );
     // The drawn hyperparameters are the pool's, not the chosen ones.
     const thetas = new Set(draws.map((m) => m.channels[0].adstock.theta));
