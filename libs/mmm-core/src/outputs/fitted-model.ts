@@ -331,7 +331,9 @@ export function buildFittedModel(
 
   const uncertainty = modelUncertainty(model, options.posteriorRoas, intervals);
   if (uncertainty) model.uncertainty = uncertainty;
-  const drawn = options.draws ? drawModelUncertainty(input, model, parameters, options.draws) : null;
+  const drawn = options.draws
+    ? drawModelUncertainty(input, model, parameters, options.draws)
+    : null;
   if (drawn) {
     model.uncertainty = { ...model.uncertainty, ...drawn, level: drawn.level };
   }

@@ -76,7 +76,10 @@ describe('serialized model', () => {
   }
 
   it.each([
-    [(m: Loose) => (m.schemaVersion = 1), 'invalid model: schemaVersion: expected 2, 3 or 4, got 1'],
+    [
+      (m: Loose) => (m.schemaVersion = 1),
+      'invalid model: schemaVersion: expected 2, 3 or 4, got 1',
+    ],
     [
       (m: Loose) => (m.channels[1].saturation.alpha = 'x'),
       'invalid model: channels[1].saturation.alpha: expected a finite number, got "x"',
