@@ -28,7 +28,7 @@ describe('serialized model', () => {
 
   it('round-trips through JSON with its schema version', () => {
     const parsed = parseModel(json);
-    expect(parsed.schemaVersion).toBe(3);
+    expect(parsed.schemaVersion).toBe(4);
     expect(parsed).toEqual(JSON.parse(json));
     expect(parsed.periods.dates?.[1]).toBe('2022-01-10');
   });
@@ -130,7 +130,7 @@ describe('serialized model', () => {
       hyperparameters: { tv_thetas: 0.3, lambda: 0.5 },
     };
     const parsed = parseModel(JSON.stringify(v2));
-    expect(parsed.schemaVersion).toBe(3);
+    expect(parsed.schemaVersion).toBe(4);
     expect(parsed.provenance).toEqual({
       engine: { name: '@mmm/core', version: 'unknown (schema 2)' },
       seed: 7,
