@@ -443,7 +443,7 @@ export function formatSummary(s: FitSummary): string {
   for (const r of rows) lines.push(fmt(r));
   if (s.intervals) {
     lines.push(
-      `[intervals]: ${Math.round(100 * s.intervals.level)}% over ${s.intervals.draws} draws (${s.intervals.method})`,
+      `intervals: ${Math.round(100 * s.intervals.level)}% over ${s.intervals.draws} model draws (${s.intervals.method})`,
     );
   }
   if (s.out) lines.push(`model written to ${s.out}`);
