@@ -194,9 +194,17 @@ describe('ingest, train, read the model', () => {
       expect(served.roas.estimate).toBe(c.roas);
       expect(served.contribution).toBe(c.contribution);
       expect(served.marginalRoas).toBe(c.marginalRoas);
+      // The same draws behind both intervals.
+      expect(served.roas).toMatchObject({
+        lower: c.roasInterval.lower,
+        upper: c.roasInterval.upper,
+        level: 0.9,
+        method: 'posterior-bootstrap',
+      });
     }
     const saved = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
-    expect(saved.schemaVersion).toBe(3);
+    expect(saved.schemaVersion).toBe(4);
+    expect(saved.uncertainty.draws.count).toBe(200);
     for (const c of saved.channels) {
       const served = model.channels.find((m: Data) => m.channel === c.name);
       expect(served.hyperparameters.theta).toBe(c.adstock.theta);
