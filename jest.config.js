@@ -5,6 +5,7 @@ const moduleNameMapper = {
   '^@mmm/core$': '<rootDir>/libs/mmm-core/src',
   '^@mmm/platform$': '<rootDir>/libs/platform/src',
   '^@mmm/report$': '<rootDir>/libs/report/src',
+  '^@mmm/gateway$': '<rootDir>/gateway/src',
   '^@mmm/platform/testkit$': '<rootDir>/libs/platform/src/testkit',
 };
 const common = {

@@ -223,6 +223,7 @@ async function main() {
         ingestion.url,
         'mutation ($input: ConnectSourceInput!) { connectSource(input: $input) { id } }',
         { input: { name: label, kpiType: 'REVENUE', ...spec } },
+        await platform.callerHeaders('subgraph'),
       );
       const ms: number[] = [];
       let outcome = '';
@@ -236,6 +237,7 @@ async function main() {
           `mutation ($id: ID!, $range: DateRangeInput) { pullSource(sourceId: $id, dateRange: $range) {
             ok dataset { id periodCount } failure { failureCode message rows } source { lastPull { rows } } } }`,
           { id: connected.connectSource.id, range: { start: day(0), end: day(DAYS - 1 - run) } },
+          await platform.callerHeaders('subgraph'),
         );
         ms.push(performance.now() - started);
         const result = pulled.pullSource;

@@ -34,6 +34,7 @@ async function main() {
           api.url,
           `query ($id: ID!) { trainingJob(id: $id) { status error tasks } }`,
           { id },
+          await platform.callerHeaders('subgraph'),
         );
         if (trainingJob.status === 'SUCCEEDED') return trainingJob;
         if (trainingJob.status !== 'QUEUED' && trainingJob.status !== 'RUNNING') {
@@ -48,6 +49,7 @@ async function main() {
         api.url,
         `mutation ($input: TrainModelInput!) { trainModel(input: $input) { id } }`,
         { input: { datasetId, ...input } },
+        await platform.callerHeaders('subgraph'),
       );
       const job = await waitJob(trainModel.id);
       return { seconds: (performance.now() - started) / 1000, tasks: job.tasks as number };
@@ -70,6 +72,7 @@ async function main() {
       ingestion.url,
       `mutation ($input: IngestDatasetInput!) { ingestDataset(input: $input) { id } }`,
       { input: { content: toCsv(data), frequency: 'WEEKLY', roles } },
+      await platform.callerHeaders('subgraph'),
     );
     const ingested = (performance.now() - t0) / 1000;
     const first = await train(ingestDataset.id);

@@ -51,15 +51,21 @@ export interface LoadCheckConfig {
   gatewayUrl: string;
   durationS: number;
   connections: number;
+  /** A bearer token; undefined: the script mints a viewer token from the data folder's secret. */
+  token: string | undefined;
+  dataDir: string;
 }
 
 /**
  *   GATEWAY_URL   gateway to load (http://127.0.0.1:4000/graphql)
  *   DURATION_S    seconds of load (10)
  *   CONNECTIONS   concurrent connections (10)
+ *   MMM_TOKEN     bearer token (default: a viewer token of `npm start`'s data folder)
  */
 export function loadCheckConfig(): LoadCheckConfig {
   return {
+    token: process.env.MMM_TOKEN || undefined,
+    dataDir: startConfig().dataDir,
     gatewayUrl: process.env.GATEWAY_URL || 'http://127.0.0.1:4000/graphql',
     durationS: positive('DURATION_S', 10),
     connections: positive('CONNECTIONS', 10),

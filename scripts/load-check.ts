@@ -2,9 +2,14 @@
 // (GATEWAY_URL, DURATION_S and CONNECTIONS: see config.ts).
 import autocannon from 'autocannon';
 import { loadCheckConfig } from './config';
+import { developmentTokens, localSecrets } from './local-auth';
 
 async function main(): Promise<number> {
-  const { gatewayUrl: url, durationS: duration, connections } = loadCheckConfig();
+  const config = loadCheckConfig();
+  const { gatewayUrl: url, durationS: duration, connections } = config;
+  const token =
+    config.token ?? (await developmentTokens(localSecrets(config.dataDir).jwtSecret)).viewer;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   const body = JSON.stringify({
     operationName: 'LoadCheckDatasets',
     query: 'query LoadCheckDatasets { datasets { id name } }',
@@ -13,7 +18,7 @@ async function main(): Promise<number> {
   // One request first, so that a stack that is down fails fast with a clear message.
   const probe = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers,
     body,
   }).catch((err: Error) => err);
   if (probe instanceof Error || !probe.ok) {
@@ -31,7 +36,7 @@ async function main(): Promise<number> {
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers,
     body,
     connections,
     duration,

@@ -14,8 +14,16 @@
 // - A lock file (start.pid, checked for liveness) keeps two starts off one JetStream store.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ROLES } from '@mmm/platform';
 import path from 'node:path';
 import { inheritedEnv, startConfig, type StartConfig } from './config';
+import {
+  LOCAL_AUDIENCE,
+  LOCAL_ISSUER,
+  TOKEN_DAYS,
+  developmentTokens,
+  localSecrets,
+} from './local-auth';
 import { repoRoot } from './paths';
 import {
   type Child,
@@ -123,10 +131,12 @@ function ensureChromium(): string | undefined {
   }
 }
 
+let adminToken = '';
+
 async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
@@ -232,11 +242,15 @@ async function main(): Promise<void> {
     await waitListening(natsPort, nats);
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
 
+    const secrets = localSecrets(config.dataDir);
+    const tokens = await developmentTokens(secrets.jwtSecret);
+    adminToken = tokens.admin;
     // Locally nothing routes by readiness, so a stop need not wait for a load balancer.
     const env: NodeJS.ProcessEnv = {
       SHUTDOWN_READY_GRACE_MS: '0',
       ...inheritedEnv(),
       NATS_URL: natsUrl,
+      GATEWAY_SIGNING_SECRET: secrets.signingSecret,
     };
     const subgraphUrls: Record<string, string> = {};
     const started: Array<{ child: Child; port: number }> = [];
@@ -275,6 +289,11 @@ async function main(): Promise<void> {
     const gateway = startNode('gateway', gatewayMain, {
       ...env,
       ...subgraphUrls,
+      AUTH_JWT_SECRET: secrets.jwtSecret,
+      AUTH_ISSUER: LOCAL_ISSUER,
+      AUTH_AUDIENCE: LOCAL_AUDIENCE,
+      // Locally, tools such as Apollo Sandbox may read the schema.
+      INTROSPECTION: 'true',
       PORT: String(gatewayPort),
     });
     await waitReady(`http://127.0.0.1:${gatewayPort}/readyz`, gateway);
@@ -293,8 +312,12 @@ async function main(): Promise<void> {
         `  Dashboard        ${dashboardUrl}`,
         `  NATS             ${natsUrl} (JetStream store in ${storeDir})`,
         '',
+        `Development tokens (workspace default, ${TOKEN_DAYS} days; paste one into the dashboard):`,
+        ...ROLES.map((role) => `  ${role.padEnd(8)} ${tokens[role]}`),
+        '',
         'Try:',
-        `  curl -s ${gatewayUrl} -H 'content-type: application/json' -d '${sample}'`,
+        `  curl -s ${gatewayUrl} -H 'authorization: Bearer ${tokens.viewer}' \\`,
+        `    -H 'content-type: application/json' -d '${sample}'`,
         '',
         'Ctrl-C stops everything.',
         '',

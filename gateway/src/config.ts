@@ -1,6 +1,23 @@
 import path from 'node:path';
-import { loadConfig, parseConfig, type Config, type LogLevel } from '@mmm/platform';
+import {
+  ConfigError,
+  integerBetween,
+  loadConfig,
+  milliseconds,
+  parseConfig,
+  type Config,
+  type LogLevel,
+} from '@mmm/platform';
 import { z } from 'zod';
+
+function bytes(fallback: number) {
+  const expected = 'must be a positive integer (bytes)';
+  return z.coerce
+    .number({ invalid_type_error: expected })
+    .int(expected)
+    .positive(expected)
+    .default(fallback);
+}
 
 const URL_EXPECTED = 'must be an http(s) URL such as http://127.0.0.1:4001/graphql';
 // zod's url() accepts any scheme ("modeling:4002" parses): insist on http(s).
@@ -13,12 +30,28 @@ const url = z
 const gatewayVariables = {
   /** The composed supergraph to serve; the committed gateway/supergraph.graphql by default. */
   SUPERGRAPH_PATH: z.string().min(1, 'must be a file path').optional(),
-  /** Largest GraphQL request body in bytes; datasets arrive inside mutations. */
-  MAX_BODY_BYTES: z.coerce
-    .number({ invalid_type_error: 'must be a positive integer (bytes)' })
-    .int('must be a positive integer (bytes)')
-    .positive('must be a positive integer (bytes)')
-    .default(50 * 1024 * 1024),
+  /** Largest GraphQL request body in bytes, but for file uploads. */
+  MAX_BODY_BYTES: bytes(1024 * 1024),
+  /** Largest body of a file upload (ingestDataset, ingestJourneys): datasets arrive inline. */
+  MAX_UPLOAD_BYTES: bytes(50 * 1024 * 1024),
+  /** HS256 secret of locally minted tokens (npm start writes one); at least 32 characters. */
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The identity provider's JWKS, for RS256/ES256 tokens. */
+  AUTH_JWKS_URL: url.optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_CLOCK_SKEW_S: integerBetween(0, 600, 30),
+  /** Requests per minute per caller (token subject) before 429. */
+  RATE_LIMIT_PER_MINUTE: integerBetween(1, 10_000_000, 1200),
+  /** A request still running after this answers 504. */
+  REQUEST_TIMEOUT_MS: milliseconds(30_000),
+  /** Schema introspection: off unless asked (npm start turns it on locally). */
+  INTROSPECTION: z.enum(['true', 'false']).default('false'),
+  MAX_QUERY_DEPTH: integerBetween(1, 100, 15),
+  MAX_QUERY_COST: integerBetween(1, 10_000_000, 50_000),
+  MAX_ALIASES: integerBetween(0, 1000, 30),
+  MAX_DIRECTIVES: integerBetween(0, 1000, 50),
+  MAX_TOKENS: integerBetween(1, 1_000_000, 5_000),
   // Where each subgraph listens, when not at the supergraph's http://127.0.0.1:400x/graphql.
   INGESTION_URL: url.optional(),
   MODELING_URL: url.optional(),
@@ -34,11 +67,36 @@ export interface GatewayConfig {
   defaultWorkspace: string;
   supergraphPath: string;
   maxBodyBytes: number;
+  maxUploadBytes: number;
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    clockSkewSeconds: number;
+  };
+  /** The HMAC key of the identity headers sent to the subgraphs. */
+  signingSecret: string;
+  /** NATS, for the audit trail. */
+  natsUrl: string;
+  rateLimitPerMinute: number;
+  requestTimeoutMs: number;
+  introspection: boolean;
+  limits: QueryLimits;
   shutdownTimeoutMs: number;
   /** How long /readyz answers 503 at shutdown before the listener closes. */
   shutdownReadyGraceMs: number;
   /** Subgraph name -> URL, for the subgraphs whose URL the environment overrides. */
   subgraphUrls: Record<string, string>;
+}
+
+/** What a query may ask for before it is refused with QUERY_TOO_COMPLEX. */
+export interface QueryLimits {
+  depth: number;
+  cost: number;
+  aliases: number;
+  directives: number;
+  tokens: number;
 }
 
 type GatewayEnv = Config<typeof gatewayVariables>;
@@ -53,6 +111,20 @@ function fromEnv(env: GatewayEnv): GatewayConfig {
   };
   const subgraphUrls: Record<string, string> = {};
   for (const [name, value] of Object.entries(overrides)) if (value) subgraphUrls[name] = value;
+  if (!env.GATEWAY_SIGNING_SECRET) {
+    throw new ConfigError(
+      'GATEWAY_SIGNING_SECRET',
+      'is required (the HMAC key shared with the subgraphs; at least 32 characters)',
+      undefined,
+    );
+  }
+  if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
+    throw new ConfigError(
+      'AUTH_JWT_SECRET',
+      'or AUTH_JWKS_URL is required (how caller tokens are verified)',
+      undefined,
+    );
+  }
   return {
     port: env.PORT ?? 4000,
     serviceName: env.SERVICE_NAME ?? 'gateway',
@@ -63,6 +135,26 @@ function fromEnv(env: GatewayEnv): GatewayConfig {
       env.SUPERGRAPH_PATH ?? path.join(__dirname, '..', '..', 'supergraph.graphql'),
     ),
     maxBodyBytes: env.MAX_BODY_BYTES,
+    maxUploadBytes: Math.max(env.MAX_UPLOAD_BYTES, env.MAX_BODY_BYTES),
+    auth: {
+      jwtSecret: env.AUTH_JWT_SECRET,
+      jwksUrl: env.AUTH_JWKS_URL,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      clockSkewSeconds: env.AUTH_CLOCK_SKEW_S,
+    },
+    signingSecret: env.GATEWAY_SIGNING_SECRET,
+    natsUrl: env.NATS_URL,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    introspection: env.INTROSPECTION === 'true',
+    limits: {
+      depth: env.MAX_QUERY_DEPTH,
+      cost: env.MAX_QUERY_COST,
+      aliases: env.MAX_ALIASES,
+      directives: env.MAX_DIRECTIVES,
+      tokens: env.MAX_TOKENS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownReadyGraceMs: env.SHUTDOWN_READY_GRACE_MS,
     subgraphUrls,

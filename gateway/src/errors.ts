@@ -71,6 +71,13 @@ export function isClientSafeGatewayError(error: GraphQLError): boolean {
   return isClientSafeError(error) || isMaskedBySubgraph(error);
 }
 
+// graphql-armor rejects with a plain "Syntax Error: ... limit ..." validation error.
+const ARMOR_REJECTION =
+  /^Syntax Error: (Query depth limit|Query Cost limit|Aliases limit|Directives limit|Token limit) of /;
+
+// graphql-js's own token limit (parseOptions.maxTokens).
+const TOKEN_REJECTION = /^Syntax Error: Document contains more that (\d+) tokens/;
+
 /**
  * Apollo `formatError` of the gateway. What a subgraph answered passes on (its formatError
  * already hid internals); a subgraph the gateway could not reach or understand becomes
@@ -84,6 +91,19 @@ export function formatGatewayError(
     const extensions: Record<string, unknown> = { ...formatted.extensions };
     delete extensions.stacktrace;
     return { ...formatted, extensions };
+  }
+  const tokens = TOKEN_REJECTION.exec(formatted.message);
+  if (tokens) {
+    return {
+      message: `Token limit of ${tokens[1]} exceeded.`,
+      extensions: { code: 'QUERY_TOO_COMPLEX' },
+    };
+  }
+  if (ARMOR_REJECTION.test(formatted.message)) {
+    return {
+      message: formatted.message.replace(/^Syntax Error: /, ''),
+      extensions: { code: 'QUERY_TOO_COMPLEX' },
+    };
   }
   const unavailable = findUnavailable(error);
   if (unavailable) {

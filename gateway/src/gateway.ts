@@ -8,8 +8,15 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { errorLoggingPlugin, type Logger } from '@mmm/platform';
+import type { JetStreamClient } from '@mmm/platform';
+import { auditPlugin, natsAuditSink } from './audit';
+import { createAuthenticator, type AuthSettings } from './auth';
+import type { QueryLimits } from './config';
 import type { GatewayContext } from './context';
+import { createDoor, operationGuard } from './door';
+import { createRateLimiter } from './rate-limit';
 import { formatGatewayError, isClientSafeGatewayError } from './errors';
 import { createRequestHandler } from './http';
 import { createGatewayMetrics } from './metrics';
@@ -20,8 +27,21 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** Subgraph name -> URL, replacing the supergraph's URL for that subgraph. */
   subgraphUrls?: Record<string, string>;
-  defaultWorkspace: string;
+  /** How callers are verified, and the key the subgraphs' identity headers are signed with. */
+  auth: AuthSettings;
+  /** Largest body of an ordinary request; default 1 MiB. */
   maxBodyBytes?: number;
+  /** Largest body of a file upload (ingestDataset, ingestJourneys); default 50 MiB. */
+  maxUploadBytes?: number;
+  /** Requests per minute per caller; default 1200. */
+  rateLimitPerMinute?: number;
+  /** Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Schema introspection; default off. */
+  introspection?: boolean;
+  limits?: QueryLimits;
+  /** JetStream to record every mutation on (the audit trail); none in tests that do not look. */
+  auditTo?: JetStreamClient;
   /** How long in-flight requests get to finish on stop before their sockets close. */
   shutdownTimeoutMs?: number;
   /**
@@ -31,6 +51,14 @@ export interface GatewayOptions {
   shutdownReadyGraceMs?: number;
   logger: Logger;
 }
+
+export const DEFAULT_LIMITS: QueryLimits = {
+  depth: 15,
+  cost: 50_000,
+  aliases: 30,
+  directives: 50,
+  tokens: 5_000,
+};
 
 export interface Gateway {
   /** Listens on port (0 picks a free one) and resolves with the GraphQL URL. */
@@ -56,10 +84,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       const target = overrides[name] ?? url;
       if (!target) throw new Error(`Subgraph ${name} has no URL in the supergraph or environment.`);
       logger.info('subgraph', { subgraph: name, url: target });
-      return createSubgraphSource(name, target);
+      return createSubgraphSource(name, target, options.auth.signingSecret);
     },
   });
   const metrics = createGatewayMetrics();
+  const audit = options.auditTo
+    ? natsAuditSink(options.auditTo, logger, metrics.auditFailed)
+    : undefined;
   let ready = false;
   let httpServer: Server | undefined;
   let apollo: ApolloServer<GatewayContext> | undefined;
@@ -70,9 +101,28 @@ export function createGateway(options: GatewayOptions): Gateway {
     async start(port, host = '0.0.0.0') {
       const server = createServer();
       httpServer = server;
+      const limits = options.limits ?? DEFAULT_LIMITS;
+      const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+      // Depth, cost, aliases, directives and tokens are checked before planning; batched HTTP
+      // requests (amplification) are refused by Apollo's default.
+      const armor = new ApolloArmor({
+        maxDepth: { n: limits.depth },
+        costLimit: { maxCost: limits.cost },
+        maxAliases: { n: limits.aliases },
+        maxDirectives: { n: limits.directives },
+        // graphql-js counts tokens itself (parseOptions below); armor's lexer proxy misses them
+        // with graphql 16.15.
+        maxTokens: { enabled: false },
+        // Field suggestions ("did you mean") would leak the schema with introspection off.
+        blockFieldSuggestion: { enabled: !options.introspection },
+      }).protect();
       apollo = new ApolloServer<GatewayContext>({
         gateway,
         logger: apolloLogger,
+        introspection: options.introspection ?? false,
+        validationRules: armor.validationRules,
+        parseOptions: { maxTokens: limits.tokens },
+        allowBatchedHttpRequests: false,
         // Clients get codes and messages, never stack traces.
         includeStacktraceInErrorResponses: false,
         // Nor URLs and socket errors of subgraphs: those go to the log (errorLoggingPlugin).
@@ -86,6 +136,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           ApolloServerPluginCacheControlDisabled(),
           ApolloServerPluginUsageReportingDisabled(),
           ApolloServerPluginSchemaReportingDisabled(),
+          ...armor.plugins,
+          operationGuard(maxBodyBytes),
+          ...(audit ? [auditPlugin(audit)] : []),
           metrics.plugin,
           errorLoggingPlugin(logger, { isClientSafe: isClientSafeGatewayError }),
           ApolloServerPluginDrainHttpServer({
@@ -101,8 +154,13 @@ export function createGateway(options: GatewayOptions): Gateway {
           apollo,
           registry: metrics.registry,
           isReady: () => ready,
-          defaultWorkspace: options.defaultWorkspace,
-          maxBodyBytes: options.maxBodyBytes ?? 50 * 1024 * 1024,
+          door: createDoor(
+            createAuthenticator(options.auth),
+            createRateLimiter(options.rateLimitPerMinute ?? 1200),
+          ),
+          maxUploadBytes: Math.max(options.maxUploadBytes ?? 50 * 1024 * 1024, maxBodyBytes),
+          requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+          onRefused: metrics.refused,
           logger,
         }),
       );
@@ -124,6 +182,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // ApolloServer.stop drains the HTTP server (via the plugin) and stops the gateway.
       if (apollo) await apollo.stop();
       else if (httpServer?.listening) await new Promise((r) => httpServer!.close(r));
+      await audit?.flush();
     },
   };
 }

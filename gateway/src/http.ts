@@ -5,17 +5,24 @@ import { BodyTooLargeError, readBody, type Logger } from '@mmm/platform';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { GatewayContext } from './context';
-import { REQUEST_ID_HEADER, contextFrom, requestIdFrom } from './context';
+import { REQUEST_ID_HEADER, requestIdFrom } from './context';
+import { DoorRefusal, type Door } from './door';
 
 export interface HttpRoutesOptions {
   apollo: ApolloServer<GatewayContext>;
   registry: Registry;
   isReady: () => boolean;
-  defaultWorkspace: string;
-  /** Largest request body accepted, in bytes (datasets arrive inside mutations). */
-  maxBodyBytes: number;
+  door: Door;
+  /** Largest request body read, in bytes (file uploads' limit; others are checked once parsed). */
+  maxUploadBytes: number;
+  /** A request still running after this answers 504 GATEWAY_TIMEOUT. */
+  requestTimeoutMs: number;
+  /** Counts refusals at the door by code. */
+  onRefused?: (code: string) => void;
   logger: Logger;
 }
+
+class RequestTimeout extends Error {}
 
 const tracer = trace.getTracer('mmm-gateway');
 
@@ -36,10 +43,13 @@ export function createRequestHandler(options: HttpRoutesOptions) {
     const startedAt = performance.now();
     const requestId = requestIdFrom(headers);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    const { caller, workspaceId } = await options.door.admit(headers, requestId);
 
     let body: unknown;
+    let bodyBytes = 0;
     if (req.method === 'POST') {
-      const text = await readBody(req, options.maxBodyBytes);
+      const text = await readBody(req, options.maxUploadBytes);
+      bodyBytes = Buffer.byteLength(text);
       if ((headers.get('content-type') ?? '').startsWith('application/json')) {
         try {
           body = JSON.parse(text);
@@ -59,17 +69,37 @@ export function createRequestHandler(options: HttpRoutesOptions) {
       { kind: SpanKind.SERVER, attributes: { 'mmm.request_id': requestId } },
       parent,
       async (span) => {
+        let timer: NodeJS.Timeout | undefined;
         try {
-          const result = await apollo.executeHTTPGraphQLRequest({
-            httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-            context: async () => contextFrom(headers, requestId, options.defaultWorkspace),
-          });
+          const context: GatewayContext = {
+            requestId,
+            workspaceId,
+            bodyBytes,
+            identity: { subject: caller.subject, role: caller.role, workspaceId },
+          };
+          const result = await Promise.race([
+            apollo.executeHTTPGraphQLRequest({
+              httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+              context: async () => context,
+            }),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new RequestTimeout()), options.requestTimeoutMs);
+            }),
+          ]);
           span.setAttribute('http.response.status_code', result.status ?? 200);
           return result;
         } catch (err) {
           span.setStatus({ code: SpanStatusCode.ERROR });
+          if (err instanceof RequestTimeout) {
+            throw new DoorRefusal(
+              504,
+              'GATEWAY_TIMEOUT',
+              `The request did not finish within ${options.requestTimeoutMs} ms.`,
+            );
+          }
           throw err;
         } finally {
+          clearTimeout(timer);
           span.end();
         }
       },
@@ -114,7 +144,20 @@ export function createRequestHandler(options: HttpRoutesOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof BodyTooLargeError) {
-        if (!res.headersSent) sendJson(res, 413, { errors: [{ message: err.message }] });
+        options.onRefused?.('PAYLOAD_TOO_LARGE');
+        if (!res.headersSent) {
+          sendJson(res, 413, {
+            errors: [{ message: err.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+          });
+        }
+        return;
+      }
+      if (err instanceof DoorRefusal) {
+        options.onRefused?.(err.code);
+        if (!res.headersSent) {
+          for (const [key, value] of Object.entries(err.headers)) res.setHeader(key, value);
+          sendJson(res, err.status, err.body);
+        } else res.end();
         return;
       }
       options.logger.error('request failed', { path: req.url, err });

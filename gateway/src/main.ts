@@ -1,22 +1,37 @@
 import { telemetry } from './telemetry';
 import { readFileSync } from 'node:fs';
-import { createLogger, handleSignals, onShutdown } from '@mmm/platform';
+import {
+  connectNats,
+  createLogger,
+  handleSignals,
+  jetStreamClient,
+  onShutdown,
+} from '@mmm/platform';
 import { gatewayConfig } from './config';
 import { createGateway } from './gateway';
 
 async function main(): Promise<void> {
   const config = gatewayConfig();
   const logger = createLogger(config.serviceName, { level: config.logLevel });
+  // NATS carries the audit trail; the gateway serves without it (records are logged instead).
+  const nc = await connectNats({ NATS_URL: config.natsUrl, name: config.serviceName, logger });
   const gateway = createGateway({
+    auditTo: jetStreamClient(nc),
     supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
     subgraphUrls: config.subgraphUrls,
-    defaultWorkspace: config.defaultWorkspace,
+    auth: { ...config.auth, signingSecret: config.signingSecret },
     maxBodyBytes: config.maxBodyBytes,
+    maxUploadBytes: config.maxUploadBytes,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    requestTimeoutMs: config.requestTimeoutMs,
+    introspection: config.introspection,
+    limits: config.limits,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     shutdownReadyGraceMs: config.shutdownReadyGraceMs,
     logger,
   });
   onShutdown('gateway http', () => gateway.stop(), 'http');
+  onShutdown('nats', () => nc.drain(), 'nats');
   onShutdown('telemetry', () => telemetry.shutdown(), 'telemetry');
   handleSignals({
     logger,

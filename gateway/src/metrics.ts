@@ -5,6 +5,10 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export interface GatewayMetrics {
   registry: Registry;
   plugin: ApolloServerPlugin;
+  /** Counts a request refused at the door (401, 403, 413, 429, 504), by error code. */
+  refused(code: string): void;
+  /** Counts an audit record that could not be stored. */
+  auditFailed(): void;
 }
 
 // Operation names come from clients; past this many distinct names new ones are counted as
@@ -55,5 +59,21 @@ export function createGatewayMetrics(): GatewayMetrics {
       };
     },
   };
-  return { registry, plugin };
+  const refusals = new Counter({
+    name: 'gateway_refused_requests_total',
+    help: 'Requests the gateway refused before or instead of running them, by error code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const auditFailures = new Counter({
+    name: 'gateway_audit_failures_total',
+    help: 'Audit records that could not be stored on NATS (each is logged whole).',
+    registers: [registry],
+  });
+  return {
+    registry,
+    plugin,
+    refused: (code) => refusals.inc({ code }),
+    auditFailed: () => auditFailures.inc(),
+  };
 }

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { context as otelContext, propagation } from '@opentelemetry/api';
+import { signedIdentityHeaders } from '@mmm/platform';
 import type { GatewayContext } from './context';
 import { REQUEST_ID_HEADER, WORKSPACE_HEADER } from './context';
 import { SubgraphUnavailableError } from './errors';
@@ -75,12 +76,14 @@ function subgraphFetcher(url: string): Fetcher {
 }
 
 /**
- * A subgraph reached over HTTP that carries the request's id and workspace in headers, so that
- * the subgraph's logs and storage scope match the gateway's.
+ * A subgraph reached over HTTP that carries the request's id and the caller's identity and
+ * workspace in headers signed with the shared secret: the subgraph trusts only those, so its
+ * logs and storage scope match the gateway's.
  */
 export function createSubgraphSource(
   name: string,
   url: string,
+  signingSecret: string,
 ): RemoteGraphQLDataSource<GatewayContext> {
   return new SubgraphSource(name, {
     url,
@@ -90,6 +93,8 @@ export function createSubgraphSource(
       if (!request.http || !context.requestId) return;
       request.http.headers.set(REQUEST_ID_HEADER, context.requestId);
       request.http.headers.set(WORKSPACE_HEADER, context.workspaceId);
+      const signed = signedIdentityHeaders(context.identity, signingSecret, context.requestId);
+      for (const [key, value] of Object.entries(signed)) request.http.headers.set(key, value);
       // The gateway's fetch span is active here: its traceparent joins the subgraph's spans.
       const headers = request.http.headers;
       propagation.inject(otelContext.active(), headers, {

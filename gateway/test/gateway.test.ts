@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { createLogger, startTelemetry, type Telemetry } from '@mmm/platform';
 import { freePort } from '@mmm/platform/testkit';
-import { parse } from 'graphql';
-import { composeSupergraph, createGateway, supergraphPath, subgraphs, type Gateway } from '../src';
+import { composeSupergraph, supergraphPath, subgraphs, type Gateway } from '../src';
+import { gatewayOver, startCallerSubgraph, token } from './support';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -28,66 +24,6 @@ describe('the committed supergraph', () => {
     ]);
   });
 });
-
-// A real subgraph that answers with the headers it received, to see what the gateway forwards,
-// and that can take its time, to see what a stop does to a request in flight.
-const callerTypeDefs = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Caller { requestId: String, workspaceId: String, traceparent: String }
-  type Query { caller: Caller!, slow(ms: Int!): Int! }
-`);
-
-async function startCallerSubgraph() {
-  const quiet = () => undefined;
-  const subgraph = new ApolloServer({
-    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    schema: buildSubgraphSchema({
-      typeDefs: callerTypeDefs,
-      resolvers: {
-        Query: {
-          caller: (_: unknown, __: unknown, ctx: unknown) => {
-            const { headers } = ctx as { headers: Record<string, string | undefined> };
-            return {
-              requestId: headers['x-request-id'],
-              workspaceId: headers['x-workspace-id'],
-              traceparent: headers['traceparent'],
-            };
-          },
-          slow: async (_: unknown, args: { ms: number }) => {
-            await new Promise((r) => setTimeout(r, args.ms));
-            return args.ms;
-          },
-        },
-      },
-    }),
-  });
-  const { url } = await startStandaloneServer(subgraph, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => ({ headers: req.headers }),
-  });
-  return { url, stop: () => subgraph.stop() };
-}
-
-/** A gateway over the caller subgraph, whose supergraph URL only the override makes reachable. */
-function gatewayOver(
-  subgraphUrl: string,
-  maxBodyBytes?: number,
-  logger = createLogger('gateway-test', { level: 'silent' }),
-  shutdownReadyGraceMs?: number,
-): Gateway {
-  const composed = composeServices([
-    { name: 'callers', url: 'http://127.0.0.1:9/graphql', typeDefs: callerTypeDefs },
-  ]);
-  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
-  return createGateway({
-    supergraphSdl: composed.supergraphSdl,
-    subgraphUrls: { callers: subgraphUrl },
-    defaultWorkspace: 'default',
-    maxBodyBytes,
-    logger,
-    shutdownReadyGraceMs,
-  });
-}
 
 /** The value of the series of `name` with these operation and outcome labels. */
 function sample(
@@ -112,12 +48,14 @@ describe('the gateway', () => {
   let subgraph: { url: string; stop(): Promise<void> };
   let gateway: Gateway;
   let url: string;
+  let admin: string;
   const base = () => url.replace(/\/graphql$/, '');
 
   beforeAll(async () => {
     telemetry = startTelemetry('gateway-test');
     subgraph = await startCallerSubgraph();
-    gateway = gatewayOver(subgraph.url, 64 * 1024);
+    gateway = gatewayOver(subgraph.url, { maxBodyBytes: 64 * 1024, maxUploadBytes: 256 * 1024 });
+    admin = await token();
     url = await gateway.start(0, '127.0.0.1');
   });
 
@@ -130,24 +68,26 @@ describe('the gateway', () => {
   const post = (headers: Record<string, string>, query: string, operationName?: string) =>
     fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}`, ...headers },
       body: JSON.stringify({ query, operationName }),
     });
 
-  it('forwards the caller request id and workspace to the subgraph at its overridden URL', async () => {
+  it('forwards the request id and the signed identity and workspace to the subgraph at its overridden URL', async () => {
     const res = await post(
       { 'x-request-id': 'req-123', 'x-workspace-id': 'acme' },
-      'query Who { caller { requestId workspaceId } }',
+      'query Who { caller { requestId workspaceId subject role } }',
       'Who',
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('req-123');
     expect(await res.json()).toEqual({
-      data: { caller: { requestId: 'req-123', workspaceId: 'acme' } },
+      data: {
+        caller: { requestId: 'req-123', workspaceId: 'acme', subject: 'ana', role: 'admin' },
+      },
     });
   });
 
-  it('mints a request id and uses the default workspace when the caller sends neither', async () => {
+  it("mints a request id and uses the token's first workspace when the caller sends neither", async () => {
     const res = await post({}, '{ caller { requestId workspaceId } }');
     const body = (await res.json()) as { data: { caller: Record<string, string> } };
     const minted = res.headers.get('x-request-id');
@@ -198,9 +138,23 @@ describe('the gateway', () => {
     expect((await fetch(`${base()}/nope`)).status).toBe(404);
   });
 
-  it('refuses a body over the size limit with 413', async () => {
+  it('refuses a body over the size limit with 413, but lets a file upload through up to its own', async () => {
     const res = await post({}, `{ caller { requestId } } # ${'x'.repeat(70 * 1024)}`);
     expect(res.status).toBe(413);
+    expect(
+      ((await res.json()) as { errors: [{ extensions: { code: string } }] }).errors[0].extensions
+        .code,
+    ).toBe('PAYLOAD_TOO_LARGE');
+    const upload = await post(
+      {},
+      `mutation { ingestDataset(content: "${'x'.repeat(100 * 1024)}") }`,
+    );
+    expect(await upload.json()).toEqual({ data: { ingestDataset: 100 * 1024 } });
+    const tooBig = await post(
+      {},
+      `mutation { ingestDataset(content: "${'x'.repeat(300 * 1024)}") }`,
+    );
+    expect(tooBig.status).toBe(413);
   });
 });
 
@@ -215,7 +169,7 @@ describe('a subgraph the gateway cannot reach', () => {
     // A free port nothing listens on: every fetch is refused. (Not a well-known port such as 9:
     // Node's fetch refuses those as "bad port" before connecting.)
     const closed = await freePort();
-    const gateway = gatewayOver(`http://127.0.0.1:${closed}/graphql`, undefined, logger);
+    const gateway = gatewayOver(`http://127.0.0.1:${closed}/graphql`, { logger });
     try {
       const url = await gateway.start(0, '127.0.0.1');
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -223,6 +177,7 @@ describe('a subgraph the gateway cannot reach', () => {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          authorization: `Bearer ${await token()}`,
           'x-request-id': 'req-down',
           traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
         },
@@ -262,7 +217,7 @@ describe('stopping the gateway', () => {
       const url = await gateway.start(0, '127.0.0.1');
       const inFlight = fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
         body: JSON.stringify({ query: '{ slow(ms: 300) }' }),
       });
       await new Promise((r) => setTimeout(r, 100));
@@ -279,7 +234,7 @@ describe('stopping the gateway', () => {
   });
 
   it('answers /readyz with 503 for the grace period before the listener closes', async () => {
-    const gateway = gatewayOver('http://127.0.0.1:9/graphql', undefined, undefined, 400);
+    const gateway = gatewayOver('http://127.0.0.1:9/graphql', { shutdownReadyGraceMs: 400 });
     const url = await gateway.start(0, '127.0.0.1');
     const readyz = url.replace(/\/graphql$/, '/readyz');
     expect((await fetch(readyz)).status).toBe(200);

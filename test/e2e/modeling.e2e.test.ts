@@ -9,7 +9,7 @@ import { generateSyntheticDataset, toCsv, type SyntheticDataset } from '@mmm/cor
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { decodeDeadLetter, HEADERS, publishJob } from '@mmm/platform';
-import { graphql, logRecords, ROOT, startStack, type Stack } from '../support/stack';
+import { graphql, logRecords, ROOT, stackToken, startStack, type Stack } from '../support/stack';
 
 jest.setTimeout(240_000);
 
@@ -194,9 +194,17 @@ describe('ingest, train, read the model', () => {
       expect(served.roas.estimate).toBe(c.roas);
       expect(served.contribution).toBe(c.contribution);
       expect(served.marginalRoas).toBe(c.marginalRoas);
+      // The same draws behind both intervals.
+      expect(served.roas).toMatchObject({
+        lower: c.roasInterval.lower,
+        upper: c.roasInterval.upper,
+        level: 0.9,
+        method: 'posterior-bootstrap',
+      });
     }
     const saved = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
-    expect(saved.schemaVersion).toBe(3);
+    expect(saved.schemaVersion).toBe(4);
+    expect(saved.uncertainty.draws.count).toBe(200);
     for (const c of saved.channels) {
       const served = model.channels.find((m: Data) => m.channel === c.name);
       expect(served.hyperparameters.theta).toBe(c.adstock.theta);
@@ -488,13 +496,13 @@ describe('budget optimization on a model the modeling service trained', () => {
 
   it("runs the chart's weekly optimization and report commands (mmm request) on the production model", async () => {
     const cli = path.join(ROOT, 'libs', 'mmm-cli', 'dist', 'src', 'main.js');
+    // The CronJob's credentials: an analyst's token of the workspace, in MMM_TOKEN.
+    const token = await stackToken({ subject: 'scheduler', roles: ['analyst'], workspaces: [ws] });
     const mmm = (...args: string[]) =>
       execFileSync(
         process.execPath,
         [cli, 'request', ...args, '--gateway', stack.gatewayUrl, '--workspace', ws],
-        {
-          encoding: 'utf8',
-        },
+        { encoding: 'utf8', env: { PATH: process.env.PATH, MMM_TOKEN: token } },
       ).trim();
     const optimized = mmm('optimization', '--production', '--periods', '4');
     const scenarioId = /^scenario (\S+) (?:GRID_)?OPTIMAL .* on model (\S+) /.exec(optimized);

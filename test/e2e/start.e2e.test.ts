@@ -121,6 +121,15 @@ afterEach(async () => {
   for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The development tokens the banner prints, by role. */
+function printedTokens(output: string[]): Record<string, string> {
+  return Object.fromEntries(
+    [
+      ...output.join('\n').matchAll(/^ {2}(viewer|analyst|admin) +(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/gm),
+    ].map((m) => [m[1], m[2]]),
+  );
+}
+
 describe('npm start', () => {
   it('starts everything, loads the demo dataset, refuses a second start on the same data folder, and stops cleanly on Ctrl-C', async () => {
     const dataDir = tempDataDir();
@@ -140,9 +149,27 @@ describe('npm start', () => {
     }
     expect(commands.filter((c) => c.includes('gateway/dist/src/main.js'))).toHaveLength(1);
 
+    // One development token per role, each on its own line naming the role.
+    const printed = printedTokens(up.child.output);
+    expect(Object.keys(printed).sort()).toEqual(['admin', 'analyst', 'viewer']);
+    const unauthenticated = await fetch(up.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ datasets { id } }' }),
+    });
+    expect(unauthenticated.status).toBe(401);
+    const viewerCannotDelete = await graphql(
+      up.gatewayUrl,
+      'mutation { deleteDataset(id: "x") }',
+      {},
+      { authorization: `Bearer ${printed.viewer}` },
+    );
+    expect(viewerCannotDelete.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const res = await graphql<{ datasets: Array<{ id: string; name: string }> }>(
       up.gatewayUrl,
       '{ datasets { id name periodCount } }',
+      {},
+      { authorization: `Bearer ${printed.viewer}` },
     );
     expect(res.errors).toBeUndefined();
     expect(res.data?.datasets).toEqual([
@@ -197,9 +224,13 @@ describe('npm start', () => {
       `stopping nats-server (pid ${natsPid}) left running by an earlier start`,
     );
     expect(isAlive(natsPid)).toBe(false);
+    // The data folder keeps its secrets: the new tokens and the old ones both hold.
+    const tokens = printedTokens(next.child.output);
     const res = await graphql<{ datasets: Array<{ name: string }> }>(
       next.gatewayUrl,
       '{ datasets { name } }',
+      {},
+      { authorization: `Bearer ${tokens.viewer}` },
     );
     expect(res.data?.datasets.map((d) => d.name)).toEqual(['demo']);
 

@@ -159,6 +159,37 @@ describe('the chart renders', () => {
     ]);
   });
 
+  it('gives every component the signing secret and the gateway its token checks, all from Secrets', () => {
+    const deployments = defaults.filter(
+      (d) =>
+        d.kind === 'Deployment' &&
+        d.metadata?.labels?.['app.kubernetes.io/part-of'] === 'mmm-platform',
+    );
+    expect(deployments.length).toBeGreaterThanOrEqual(6);
+    for (const d of deployments) {
+      const env = (d.spec as any).template.spec.containers[0].env as any[];
+      expect([
+        d.metadata?.name,
+        env.find((e) => e.name === 'GATEWAY_SIGNING_SECRET')?.valueFrom,
+      ]).toEqual([d.metadata?.name, { secretKeyRef: { name: 'mmm-auth', key: 'signing-secret' } }]);
+    }
+    const gatewayEnv = (find(defaults, 'Deployment', 'mmm-gateway').spec as any).template.spec
+      .containers[0].env as any[];
+    expect(gatewayEnv.find((e) => e.name === 'AUTH_JWT_SECRET')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'mmm-auth', key: 'jwt-secret' },
+    });
+    expect(gatewayEnv.find((e) => e.name === 'INTROSPECTION')?.value).toBe('false');
+    const cron = find(defaults, 'CronJob', 'mmm-weekly-optimization').spec as any;
+    expect(cron.jobTemplate.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'MMM_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'mmm-auth', key: 'pipeline-token' } },
+    });
+    // No secret value is ever rendered in clear.
+    expect(JSON.stringify(defaults)).not.toMatch(
+      /"name":"(GATEWAY_SIGNING_SECRET|AUTH_JWT_SECRET|MMM_TOKEN)","value"/,
+    );
+  });
+
   it('schedules the weekly optimization the same way, and leaves the separate report job off', () => {
     const cron = find(defaults, 'CronJob', 'mmm-weekly-optimization').spec as any;
     expect(cron.concurrencyPolicy).toBe('Forbid');
@@ -521,6 +552,16 @@ describe('deliberate mistakes are caught', () => {
       'an ingress without hosts',
       { 'ingress.enabled': 'true' },
       /ingress\.hosts: Array must have at least 1 items/,
+    ],
+    [
+      'no way to verify tokens (no jwtSecret, no jwksUrl)',
+      { 'auth.jwtSecret': 'null' },
+      /auth: Must validate at least one schema|auth\.jwtSecret/,
+    ],
+    [
+      'no signing secret',
+      { 'auth.signingSecret': 'null' },
+      /auth: signingSecret is required|auth\.signingSecret/,
     ],
     [
       'a cron schedule of four fields',

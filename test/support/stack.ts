@@ -4,6 +4,8 @@
 // The process plumbing is the start script's own (scripts/processes.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { signDevelopmentToken } from '@mmm/gateway';
+import type { Role } from '@mmm/platform';
 import * as testkit from '@mmm/platform/testkit';
 import {
   freePort,
@@ -85,6 +87,36 @@ export function logRecords(output: string[]): Array<Record<string, unknown>> {
   return records;
 }
 
+/** How the stack's gateway verifies tokens (HS256, as `npm start` runs it). */
+export const STACK_AUTH = {
+  AUTH_JWT_SECRET: 'e2e-jwt-secret-that-is-at-least-32-characters',
+  AUTH_ISSUER: 'mmm-local',
+  AUTH_AUDIENCE: 'mmm-platform',
+};
+
+/** A token the stack's gateway accepts: an admin of the workspaces given (`default`) unless told. */
+export function stackToken(
+  claims: {
+    subject?: string;
+    roles?: Role[];
+    workspaces?: string[];
+    expiresInSeconds?: number;
+  } = {},
+  secret = STACK_AUTH.AUTH_JWT_SECRET,
+): Promise<string> {
+  return signDevelopmentToken(
+    {
+      subject: claims.subject ?? 'e2e-admin',
+      roles: claims.roles ?? ['admin'],
+      workspaces: claims.workspaces ?? ['default'],
+      issuer: STACK_AUTH.AUTH_ISSUER,
+      audience: STACK_AUTH.AUTH_AUDIENCE,
+      expiresInSeconds: claims.expiresInSeconds ?? 3600,
+    },
+    secret,
+  );
+}
+
 /** Settings of the training workers in tests: quick polls and redelivery after a crash. */
 export const TEST_WORKER_ENV = {
   MODELING_ROLE: 'worker',
@@ -99,7 +131,12 @@ export async function startStack(
   const started: RunningProcess[] = [];
   // Info, not warn: the "shut down" record that the shutdown test looks for is an info line.
   // No load balancer to drain in tests: close listeners as soon as readiness turns 503.
-  const common = { NATS_URL: nats.url, LOG_LEVEL: 'info', SHUTDOWN_READY_GRACE_MS: '0' };
+  const common = {
+    NATS_URL: nats.url,
+    LOG_LEVEL: 'info',
+    SHUTDOWN_READY_GRACE_MS: '0',
+    GATEWAY_SIGNING_SECRET: testkit.TEST_SIGNING_SECRET,
+  };
   try {
     // The gateway's port first: reporting's dashboard forwards GraphQL to it.
     const gatewayPort = await freePort();
@@ -141,7 +178,13 @@ export async function startStack(
       startWorker(),
     ]);
 
-    const gatewayEnv: Record<string, string> = { ...common, PORT: String(gatewayPort) };
+    const gatewayEnv: Record<string, string> = {
+      ...common,
+      ...STACK_AUTH,
+      // The tests poll hard; the limit itself is proven in the gateway's own tests.
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      PORT: String(gatewayPort),
+    };
     for (const name of SERVICES) {
       gatewayEnv[`${name.toUpperCase()}_URL`] = `${services[name].url}/graphql`;
     }
@@ -182,15 +225,27 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
+const tokens = new Map<string, Promise<string>>();
+
+/**
+ * POSTs a query to the stack's gateway. Without an authorization header it sends an admin token
+ * of the workspace named in x-workspace-id (or `default`), as a person of that workspace would.
+ */
 export async function graphql<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<T>> {
+  let authorization = headers.authorization;
+  if (authorization === undefined) {
+    const ws = headers['x-workspace-id'] ?? 'default';
+    if (!tokens.has(ws)) tokens.set(ws, stackToken({ workspaces: [ws] }));
+    authorization = `Bearer ${await tokens.get(ws)}`;
+  }
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...headers, authorization },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as GraphQLResponse<T>;

@@ -172,7 +172,46 @@ seccompProfile:
       name: {{ .root.Values.nats.external.urlSecret.secretName }}
       key: {{ .root.Values.nats.external.urlSecret.key }}
 {{- end }}
+- name: GATEWAY_SIGNING_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.auth.signingSecret.secretName }}
+      key: {{ .root.Values.auth.signingSecret.key }}
 {{- include "mmm.secretEnv" .root.Values.platform.secretEnv }}
+{{- end -}}
+
+{{/* The gateway's door: how callers' tokens are verified, and its limits. */}}
+{{- define "mmm.gatewayAuthEnv" -}}
+{{- $a := .Values.auth -}}
+{{- with $a.jwtSecret }}
+{{- if .secretName }}
+- name: AUTH_JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
+{{- with $a.jwksUrl }}
+- name: AUTH_JWKS_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $a.issuer }}
+- name: AUTH_ISSUER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $a.audience }}
+- name: AUTH_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
+- name: AUTH_CLOCK_SKEW_S
+  value: {{ $a.clockSkewSeconds | quote }}
+- name: RATE_LIMIT_PER_MINUTE
+  value: {{ $a.rateLimitPerMinute | quote }}
+- name: REQUEST_TIMEOUT_MS
+  value: {{ $a.requestTimeoutMs | quote }}
+- name: INTROSPECTION
+  value: {{ $a.introspection | quote }}
 {{- end -}}
 
 {{/* Scheduling shared by every pod: node selection and spread across nodes. Args: root, component. */}}

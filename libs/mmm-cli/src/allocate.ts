@@ -11,6 +11,7 @@ import {
   efficientFrontier,
   InfeasibleAllocationError,
   ModelFormatError,
+  modelDraws,
   parseModel,
   type AllocationObjective,
   type AllocationResult,
@@ -235,7 +236,12 @@ export async function allocateCommand(argv: readonly string[], io: Io): Promise<
     budgetMode: args.budgetMode,
     carryover: args.carryover,
   };
-  const options = { gridSteps: args.gridSteps };
+  // The model's draws (schema 4) give the response and lift their intervals.
+  const options = {
+    gridSteps: args.gridSteps,
+    draws: modelDraws(model),
+    intervalLevel: model.uncertainty?.level ?? 0.9,
+  };
   let result: AllocationResult;
   let frontier: FrontierPoint[] | null = null;
   try {

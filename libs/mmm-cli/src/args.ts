@@ -26,6 +26,8 @@ export interface FitArgs {
   /** Worker threads; 0 = evaluate in the main thread. Default: every core. */
   workers: number | undefined;
   bootstrap: number;
+  /** Model draws for the intervals (0 = none; default 200). */
+  draws: number;
   /**
    * How the model is chosen; undefined = the library's default ('posterior', or 'best-fit'
    * with lift tests).
@@ -49,9 +51,13 @@ export const FIT_USAGE = `usage: mmm fit --data file.csv --date date --kpi reven
   [--controls x,y] [--control-signs x:negative,y:positive] [--organic z]
   [--adstock geometric|weibull_cdf|weibull_pdf] [--kpi-type revenue|conversions]
   [--events events.csv] [--fourier-order K] [--weekly-order K]
-  [--iterations N] [--trials T] [--seed S] [--holdout W] [--workers K] [--bootstrap B]
-  [--select posterior|best-fit|knee] [--lift lift.csv] [--candidates candidates.csv]
+  [--iterations N] [--trials T] [--seed S] [--holdout W] [--workers K] [--draws D]
+  [--bootstrap B] [--select posterior|best-fit|knee] [--lift lift.csv] [--candidates candidates.csv]
   [--out model.json] [--json]
+  --draws: model draws behind the 90% intervals (default 200; 0 = none): hyperparameters from
+  the posterior, each with a block-bootstrap coefficient draw; kept in the --out model.
+  --bootstrap: block-bootstrap refits at the chosen hyperparameters (conditional intervals,
+  kept in the model as uncertainty.bootstrap; default 0).
   --events: CSV with columns date,event (ISO dates); one dummy column per event name, 1 in
   the period that contains the date.
   --control-signs: coefficient sign per control, positive, negative or default (unbounded).
@@ -78,6 +84,7 @@ const VALUE_FLAGS = new Set([
   'holdout',
   'workers',
   'bootstrap',
+  'draws',
   'select',
   'lift',
   'events',
@@ -201,6 +208,7 @@ export function parseFitArgs(argv: readonly string[]): FitArgs {
     holdout: integer(flags, 'holdout', 0, 0),
     workers: flags.has('workers') ? integer(flags, 'workers', 0, 0, 1024) : undefined,
     bootstrap: integer(flags, 'bootstrap', 0, 0, 10_000),
+    draws: integer(flags, 'draws', 200, 0, 10_000),
     select,
     lift: flags.get('lift'),
     events: flags.get('events'),

@@ -20,6 +20,14 @@ import { readText } from './flags';
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** The variables the command reads (MMM_TOKEN); none when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface SummaryInterval {
+  lower: number;
+  upper: number;
+  level: number;
 }
 
 export interface FitSummary {
@@ -65,11 +73,22 @@ export interface FitSummary {
     cpa?: number | null;
     marginalRoas: number | null;
     carryoverShare: number;
-    /** 90% bootstrap intervals (null without --bootstrap); ROAS or CPA by the KPI type. */
-    contributionInterval: [number, number] | null;
-    roasInterval?: [number, number] | null;
-    cpaInterval?: [number, number] | null;
+    /**
+     * Central intervals over the model's draws (see `intervals`; null without draws or where
+     * a figure is not finite); ROAS or CPA by the KPI type.
+     */
+    contributionInterval: SummaryInterval | null;
+    roasInterval?: SummaryInterval | null;
+    cpaInterval?: SummaryInterval | null;
+    marginalRoasInterval: SummaryInterval | null;
+    effectShareInterval: SummaryInterval | null;
   }[];
+  /**
+   * Where the intervals come from: the model's draws (method 'posterior-bootstrap', or
+   * 'bootstrap' when the choice sampled no posterior), else --bootstrap refits at the chosen
+   * hyperparameters ('conditional-bootstrap', contribution and ROAS/CPA only); null: none.
+   */
+  intervals: { method: string; draws: number; level: number } | null;
   out: string | null;
 }
 
@@ -268,6 +287,7 @@ export async function fitCommand(argv: readonly string[], io: Io): Promise<numbe
       kpiName: args.kpi,
       kpiType: args.kpiType,
       bootstrapSamples: args.bootstrap,
+      draws: args.draws,
       selection: args.select,
       liftTests,
     },
@@ -299,7 +319,15 @@ function summarize(
   periodDays: number,
   result: FitMediaMixResult,
 ): FitSummary {
-  const intervals = new Map(result.intervals?.channels.map((c) => [c.name, c]) ?? []);
+  const combined = result.model.uncertainty?.combined;
+  const level = result.model.uncertainty?.level ?? 0.9;
+  const drawn = new Map(combined?.channels.map((c) => [c.name, c]) ?? []);
+  const conditional = new Map(result.intervals?.channels.map((c) => [c.name, c]) ?? []);
+  const intervals = combined
+    ? { method: combined.method, draws: combined.draws, level }
+    : result.intervals
+      ? { method: 'conditional-bootstrap', draws: result.intervals.samples, level }
+      : null;
   return {
     data: args.data,
     periods: dates.length,
@@ -327,10 +355,12 @@ function summarize(
     },
     metrics: result.train,
     holdoutMetrics: result.holdout,
+    intervals,
     channels: result.channels.map((c) => {
-      const interval = intervals.get(c.name);
-      const pair = (i: { lower: number; upper: number } | null | undefined) =>
-        i ? ([i.lower, i.upper] as [number, number]) : null;
+      const interval = combined ? drawn.get(c.name) : conditional.get(c.name);
+      const pair = (
+        i: { lower: number; upper: number } | null | undefined,
+      ): SummaryInterval | null => (i ? { lower: i.lower, upper: i.upper, level } : null);
       // Only the efficiency measure of the KPI type: ROAS for revenue, CPA for conversions.
       const efficiency =
         args.kpiType === 'conversions'
@@ -347,6 +377,8 @@ function summarize(
         carryoverShare: c.carryoverShare,
         contributionInterval: pair(interval?.contribution),
         ...efficiency,
+        marginalRoasInterval: pair(drawn.get(c.name)?.marginalRoas),
+        effectShareInterval: pair(drawn.get(c.name)?.effectShare),
       };
     }),
     out: args.out ?? null,
@@ -399,9 +431,9 @@ export function formatSummary(s: FitSummary): string {
       c.kind === 'organic' ? '-' : money(c.spend),
       c.kind === 'organic' ? '-' : pct(c.spendShare),
       c.kind === 'organic' ? '-' : pct(c.effectShare),
-      money(c.contribution) + (ci ? ` [${money(ci[0])}, ${money(ci[1])}]` : ''),
+      money(c.contribution) + (ci ? ` [${money(ci.lower)}, ${money(ci.upper)}]` : ''),
       (s.kpiType === 'conversions' ? num(c.cpa ?? null, 2) : num(c.roas ?? null, 3)) +
-        (range ? ` [${range[0].toFixed(2)}, ${range[1].toFixed(2)}]` : ''),
+        (range ? ` [${range.lower.toFixed(2)}, ${range.upper.toFixed(2)}]` : ''),
       num(c.marginalRoas, 3),
       pct(c.carryoverShare),
     ];
@@ -411,6 +443,11 @@ export function formatSummary(s: FitSummary): string {
     r.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  ');
   lines.push(fmt(header));
   for (const r of rows) lines.push(fmt(r));
+  if (s.intervals) {
+    lines.push(
+      `intervals: ${Math.round(100 * s.intervals.level)}% over ${s.intervals.draws} model draws (${s.intervals.method})`,
+    );
+  }
   if (s.out) lines.push(`model written to ${s.out}`);
   return lines.join('\n');
 }

@@ -6,9 +6,12 @@
  */
 import type { Io } from './fit';
 import { UsageError } from './errors';
-import { parseFlags } from './flags';
+import { parseFlags, readText } from './flags';
 
-export const REQUEST_USAGE = `usage: mmm request training --gateway URL [--workspace W]
+export const REQUEST_USAGE = `Every request authenticates with a bearer token: MMM_TOKEN, or --token-file FILE (a
+mounted Secret); npm start prints development tokens.
+
+usage: mmm request training --gateway URL [--workspace W]
   (--dataset ID | --dataset-name NAME | --all-datasets)
   [--seed S] [--iterations N] [--trials T] [--holdout W] [--timeout-seconds S]
   Queues a training job through the gateway (the trainModel mutation): on one dataset, on the
@@ -42,6 +45,7 @@ interface Door {
   gateway: string;
   workspace: string | undefined;
   timeoutMs: number;
+  token: string | undefined;
 }
 
 export type RequestArgs = Door &
@@ -62,7 +66,7 @@ export type RequestArgs = Door &
     | { kind: 'pull'; target: { source: string } | { all: true }; days: number | undefined }
   );
 
-const DOOR_FLAGS = ['gateway', 'workspace', 'timeout-seconds'];
+const DOOR_FLAGS = ['gateway', 'workspace', 'timeout-seconds', 'token-file'];
 const FLAGS: Record<RequestKind, { values: Set<string>; booleans: Set<string> }> = {
   training: {
     values: new Set([
@@ -106,7 +110,10 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return upper as T;
 }
 
-function parseDoor(flags: Map<string, string>): Door {
+function parseDoor(
+  flags: Map<string, string>,
+  env: Readonly<Record<string, string | undefined>>,
+): Door {
   const gateway = flags.get('gateway');
   if (!gateway) throw new UsageError('--gateway is required (e.g. http://127.0.0.1:4000/graphql)');
   if (!/^https?:\/\/[^/\s]+/.test(gateway)) {
@@ -121,7 +128,14 @@ function parseDoor(flags: Map<string, string>): Door {
   const timeout = flags.get('timeout-seconds');
   const timeoutMs =
     (timeout === undefined ? 60 : integerFlag('timeout-seconds', timeout, 1, 3600)) * 1000;
-  return { gateway, workspace, timeoutMs };
+  const file = flags.get('token-file');
+  const token = file !== undefined ? readText(file, '--token-file').trim() : env.MMM_TOKEN?.trim();
+  if (token !== undefined && !/^[A-Za-z0-9_\-.=]+$/.test(token)) {
+    throw new UsageError(
+      `the token ${file !== undefined ? `in ${file}` : 'in MMM_TOKEN'} is not a bearer token`,
+    );
+  }
+  return { gateway, workspace, timeoutMs, token: token || undefined };
 }
 
 function parseModelTarget(flags: Map<string, string>): ModelTarget {
@@ -133,7 +147,10 @@ function parseModelTarget(flags: Map<string, string>): ModelTarget {
 }
 
 /** Parses `mmm request` flags into checked options; every problem names its flag. */
-export function parseRequestArgs(argv: readonly string[]): RequestArgs {
+export function parseRequestArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): RequestArgs {
   const [kind, ...rest] = argv;
   if (!(KINDS as readonly string[]).includes(kind ?? '')) {
     throw new UsageError(
@@ -144,7 +161,7 @@ export function parseRequestArgs(argv: readonly string[]): RequestArgs {
   }
   const known = kind as RequestKind;
   const flags = parseFlags(rest, FLAGS[known]);
-  const door = parseDoor(flags);
+  const door = parseDoor(flags, env);
   if (known === 'optimization') {
     const periods = flags.get('periods');
     const objective = flags.get('objective');
@@ -238,6 +255,7 @@ async function graphql(
 ): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (args.workspace) headers['x-workspace-id'] = args.workspace;
+  if (args.token) headers.authorization = `Bearer ${args.token}`;
   let res: Response;
   try {
     res = await fetch(args.gateway, {
@@ -379,7 +397,7 @@ async function pullSources(args: Extract<RequestArgs, { kind: 'pull' }>, io: Io)
 }
 
 export async function requestCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseRequestArgs(argv);
+  const args = parseRequestArgs(argv, io.env ?? {});
   if (args.kind === 'pull') return pullSources(args, io);
   if (args.kind === 'training') {
     const targets = await datasetTargets(args);

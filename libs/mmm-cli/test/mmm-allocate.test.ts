@@ -21,7 +21,11 @@ function mmm(...args: string[]) {
 }
 
 /** A saved model with known curves (no fit needed): two S-shaped channels, one concave. */
-function writeModel(name: string, kpiType: 'revenue' | 'conversions' = 'revenue'): string {
+function writeModel(
+  name: string,
+  kpiType: 'revenue' | 'conversions' = 'revenue',
+  withDraws = false,
+): string {
   const n = 52;
   const channel = (
     name: string,
@@ -42,7 +46,7 @@ function writeModel(name: string, kpiType: 'revenue' | 'conversions' = 'revenue'
     carryoverMean: 0,
   });
   const model: MediaMixModel = {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: kpiType === 'revenue' ? 'revenue' : 'orders', type: kpiType },
     adstock: 'geometric',
     periods: { count: n, trainEnd: n },
@@ -58,6 +62,24 @@ function writeModel(name: string, kpiType: 'revenue' | 'conversions' = 'revenue'
     actual: new Array<number>(n).fill(600000),
     metrics: { rsq: 0.9, adjustedRsq: 0.9, nrmse: 0.05, mape: 0.02, decompRssd: 0.1 },
   };
+  if (withDraws) {
+    // Three draws: every coefficient at 0.8x, 1x and 1.2x of the model's.
+    const scales = [0.8, 1, 1.2];
+    model.uncertainty = {
+      level: 0.9,
+      draws: {
+        count: 3,
+        intercept: scales.map(() => model.intercept),
+        baseline: [],
+        channels: model.channels.map((c) => ({
+          coefficient: scales.map((k) => k * c.coefficient),
+          adstock: {},
+          saturation: {},
+        })),
+        interactions: [],
+      },
+    };
+  }
   const file = path.join(dir, name);
   fs.writeFileSync(file, serializeModel(model));
   return file;
@@ -71,6 +93,19 @@ const rulesFile = (name: string, rules: unknown) => {
 };
 
 describe('mmm allocate', () => {
+  it("gives the response and lift intervals over the model's draws", () => {
+    const drawn = writeModel('drawn.json', 'revenue', true);
+    const r = mmm('--model', drawn, '--periods', '10', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    // Responses scale with the coefficients: the 5% and 95% quantiles of 0.8x, 1x, 1.2x.
+    const lift = s.response.lift;
+    expect(lift.lower).toBeCloseTo(0.82 * lift.estimate, 6);
+    expect(lift.upper).toBeCloseTo(1.18 * lift.estimate, 6);
+    const plain = JSON.parse(mmm('--model', model, '--periods', '10', '--json').stdout);
+    expect(plain.response.lift).toMatchObject({ lower: null, upper: null });
+  });
+
   it('prints a table and writes the allocation as JSON', () => {
     const out = path.join(dir, 'allocation.json');
     const r = mmm('--model', model, '--budget', '1560000', '--periods', '10', '--out', out);
@@ -272,7 +307,7 @@ describe('mmm allocate', () => {
       ],
       [
         ['--model', rulesFile('not-a-model.json', { schemaVersion: 1 }), '--periods', '4'],
-        /--model .*: invalid model: schemaVersion: expected 2 or 3, got 1/,
+        /--model .*: invalid model: schemaVersion: expected 2, 3 or 4, got 1/,
       ],
     ];
     // In process (the same runCli the bin calls), then one case through a real process.

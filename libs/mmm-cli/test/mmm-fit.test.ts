@@ -82,7 +82,7 @@ describe('mmm fit', () => {
     expect(sa.search.objectives.nrmse).toBeCloseTo(sa.metrics.nrmse, 9);
   });
 
-  it('reports CPA for a conversions KPI and bootstrap intervals on request', () => {
+  it('reports CPA for a conversions KPI with intervals over the model draws by default', () => {
     const r = mmm(
       ...fitArgs,
       '--kpi-type',
@@ -102,14 +102,23 @@ describe('mmm fit', () => {
     // Only the efficiency measure of the KPI type is in the summary.
     expect(withEffect).not.toHaveProperty('roas');
     expect(withEffect).not.toHaveProperty('roasInterval');
-    const [low, high] = withEffect.cpaInterval;
+    // By default the intervals come from the model's draws, at 90%.
+    expect(s.intervals).toEqual({ method: 'posterior-bootstrap', draws: 200, level: 0.9 });
+    const { lower: low, upper: high, level } = withEffect.cpaInterval;
+    expect(level).toBe(0.9);
     expect(low).toBeLessThanOrEqual(high);
-    const [cLow, cHigh] = withEffect.contributionInterval;
+    const { lower: cLow, upper: cHigh } = withEffect.contributionInterval;
     expect(cLow).toBeLessThanOrEqual(cHigh);
-    expect(cLow).toBeGreaterThan(0);
+    expect(cLow).toBeGreaterThanOrEqual(0);
+    // CPA bounds are spend over the contribution's bounds, in reverse.
+    expect(high).toBeGreaterThanOrEqual(withEffect.spend / cHigh);
+    for (const key of ['marginalRoasInterval', 'effectShareInterval']) {
+      expect(withEffect[key].lower).toBeLessThanOrEqual(withEffect[key].upper);
+    }
+    expect(withEffect.effectShareInterval.upper).toBeLessThanOrEqual(1);
   });
 
-  it('prints the bootstrap contribution and ROAS intervals and keeps cpa out for revenue', () => {
+  it('prints the contribution and ROAS intervals and keeps cpa out for revenue', () => {
     const args = ['fit', '--data', data, '--date', 'date', '--kpi', 'revenue', '--spend', spend];
     const text = mmm(...args, '--bootstrap', '20', ...small);
     expect(text.code).toBe(0);
@@ -123,8 +132,15 @@ describe('mmm fit', () => {
     );
     const json = JSON.parse(mmm(...args, '--json', ...small).stdout);
     expect(json.channels[0]).not.toHaveProperty('cpa');
-    expect(json.channels[0].contributionInterval).toBeNull();
-    expect(json.channels[0].roasInterval).toBeNull();
+    const roas = json.channels[0].roasInterval;
+    expect(roas.level).toBe(0.9);
+    expect(roas.lower).toBeLessThanOrEqual(roas.upper);
+    // Without draws or --bootstrap there is no interval.
+    const none = JSON.parse(mmm(...args, '--json', '--draws', '0', ...small).stdout);
+    expect(none.intervals).toBeNull();
+    expect(none.channels[0].contributionInterval).toBeNull();
+    expect(none.channels[0].roasInterval).toBeNull();
+    expect(none.channels[0].marginalRoasInterval).toBeNull();
   });
 });
 

@@ -24,7 +24,7 @@ function writeModel(): string {
     carryoverMean: 0,
   });
   const model: MediaMixModel = {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: 'revenue', type: 'revenue' },
     adstock: 'geometric',
     periods: {

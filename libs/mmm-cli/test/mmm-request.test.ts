@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { runCli } from '../src/cli';
 import { lastDays, newestByName } from '../src/request';
@@ -9,6 +12,7 @@ import { lastDays, newestByName } from '../src/request';
  */
 interface Seen {
   workspace: string | undefined;
+  authorization: string | undefined;
   query: string;
   variables: Record<string, unknown>;
 }
@@ -30,7 +34,12 @@ const server = http.createServer((req, res) => {
   req.on('data', (chunk: Buffer) => (body += chunk.toString()));
   req.on('end', () => {
     const { query, variables } = JSON.parse(body) as Seen;
-    seen.push({ workspace: req.headers['x-workspace-id'] as string | undefined, query, variables });
+    seen.push({
+      workspace: req.headers['x-workspace-id'] as string | undefined,
+      authorization: req.headers.authorization,
+      query,
+      variables,
+    });
     res.setHeader('content-type', 'application/json');
     if (query.includes('datasets')) {
       res.end(JSON.stringify({ data: { datasets } }));
@@ -151,6 +160,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
+  env = {};
   seen.length = 0;
   failDataset = undefined;
   failModel = undefined;
@@ -160,10 +170,15 @@ beforeEach(() => {
   ];
 });
 
+let env: Record<string, string | undefined> = {};
 async function mmm(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+  const code = await runCli(args, {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    env,
+  });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
@@ -455,6 +470,40 @@ describe('mmm request pull (the daily pull schedule)', () => {
     const r = await mmm(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
+  });
+});
+
+describe('mmm request authentication', () => {
+  it('sends the bearer token of MMM_TOKEN, or of --token-file, and none without', async () => {
+    env = { MMM_TOKEN: 'eyJ.from-env.sig' };
+    await mmm('request', 'training', '--gateway', gateway, '--dataset', 'a1');
+    expect(seen.at(-1)?.authorization).toBe('Bearer eyJ.from-env.sig');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'mmm-token-')), 'token');
+    writeFileSync(file, 'eyJ.from-file.sig\n');
+    await mmm('request', 'training', '--gateway', gateway, '--dataset', 'a1', '--token-file', file);
+    expect(seen.at(-1)?.authorization).toBe('Bearer eyJ.from-file.sig');
+    env = {};
+    await mmm('request', 'training', '--gateway', gateway, '--dataset', 'a1');
+    expect(seen.at(-1)?.authorization).toBeUndefined();
+  });
+
+  it('refuses a token file it cannot read or that holds no token, naming it', async () => {
+    const missing = await mmm(
+      'request',
+      'training',
+      '--gateway',
+      gateway,
+      '--dataset',
+      'a1',
+      '--token-file',
+      '/nope/token',
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read --token-file /nope/token: no such file');
+    env = { MMM_TOKEN: 'not a token' };
+    const bad = await mmm('request', 'training', '--gateway', gateway, '--dataset', 'a1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('the token in MMM_TOKEN is not a bearer token');
   });
 });
 

@@ -99,7 +99,7 @@ function modelOf(input: PeerInput): MediaMixModel {
   const n = 52;
   const channels = input.channels.filter((c) => c.coef > 0);
   return {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: 'revenue', type: 'revenue' },
     adstock: 'geometric',
     periods: { count: n, trainEnd: n },

@@ -73,6 +73,10 @@ export const baseConfigSchema = z.object({
     .int('must be 1, 3 or 5')
     .refine((n) => n === 1 || n === 3 || n === 5, 'must be 1, 3 or 5')
     .default(1),
+  // The HMAC key the gateway signs caller identities with; subgraphs refuse unsigned requests.
+  GATEWAY_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // How long the audit trail keeps its records (the MMM_AUDIT stream's max age).
+  AUDIT_RETENTION_DAYS: integerBetween(1, 3650, 365),
   SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
   // How long /readyz answers 503 at shutdown before the listener closes (0 locally is fine).
   SHUTDOWN_READY_GRACE_MS: milliseconds(2_000, { allowZero: true }),

@@ -17,7 +17,16 @@ export const ERROR_CODES = {
     'The input is invalid; extensions.issues names each problem (extensions.field for a header).',
   BAD_REQUEST: 'The HTTP request is not a GraphQL request (no query, wrong method or body).',
   NOT_FOUND: 'The requested thing does not exist in this workspace.',
-  FORBIDDEN: 'The caller may not do this in this workspace.',
+  UNAUTHENTICATED:
+    'No valid credentials: a missing, expired or badly signed token (or, at a subgraph, no valid gateway signature).',
+  FORBIDDEN:
+    'The caller may not do this in this workspace (its role or workspaces do not allow it).',
+  TOO_MANY_REQUESTS:
+    'The caller sent more requests than its rate allows; retry after Retry-After seconds.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than the limit for this operation.',
+  QUERY_TOO_COMPLEX:
+    'The query is too deep, too costly, or has too many aliases, directives or tokens.',
+  GATEWAY_TIMEOUT: "The request did not finish within the gateway's time limit.",
   CONFLICT: 'The request conflicts with the current state (e.g. a job already running).',
   SERVICE_UNAVAILABLE: 'A service behind the gateway could not answer; retry later.',
   INTERNAL_SERVER_ERROR: 'Something failed inside the service; details are in its logs.',
@@ -96,6 +105,8 @@ const PASS_THROUGH = new Set([
   'FORBIDDEN',
   'CONFLICT',
   'UNAUTHENTICATED',
+  'PAYLOAD_TOO_LARGE',
+  'QUERY_TOO_COMPLEX',
 ]);
 
 /** Code of a GraphQL error (or of what Apollo wrapped), when it has one. */

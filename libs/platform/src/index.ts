@@ -8,6 +8,7 @@ export * from './storage';
 export * from './kv-index';
 export * from './metrics';
 export * from './subgraph';
+export * from './identity';
 export * from './http-body';
 export * from './service';
 export * from './shutdown';

@@ -41,7 +41,11 @@ export const STREAMS = {
   jobs: 'MMM_JOBS',
   /** Jobs that failed too often, parked with their reason. */
   dlq: 'MMM_DLQ',
+  /** Who did what: one record per mutation, kept AUDIT_RETENTION_DAYS. */
+  audit: 'MMM_AUDIT',
 } as const;
+
+export const AUDIT_SUBJECT_PREFIX = `${SUBJECT_ROOT}.audit`;
 
 export const JOBS_SUBJECT_PREFIX = `${SUBJECT_ROOT}.jobs`;
 export const DLQ_SUBJECT_PREFIX = `${SUBJECT_ROOT}.dlq`;
@@ -116,6 +120,8 @@ export interface ProvisionOptions {
   duplicateWindowMs?: number;
   /** Age after which events leave the events stream; default 30 days. */
   eventsMaxAgeDays?: number;
+  /** Age after which audit records leave the audit stream; default 365 days. */
+  auditMaxAgeDays?: number;
 }
 
 export interface Provisioned {
@@ -146,6 +152,16 @@ export function streamConfigs(
       name: STREAMS.jobs,
       subjects: [`${JOBS_SUBJECT_PREFIX}.>`],
       retention: RetentionPolicy.Workqueue,
+      duplicate_window: duplicateWindow,
+      num_replicas: replicas,
+      storage,
+      discard: DiscardPolicy.Old,
+    },
+    {
+      name: STREAMS.audit,
+      subjects: [`${AUDIT_SUBJECT_PREFIX}.>`],
+      retention: RetentionPolicy.Limits,
+      max_age: (options.auditMaxAgeDays ?? 365) * DAY_NS,
       duplicate_window: duplicateWindow,
       num_replicas: replicas,
       storage,
@@ -208,6 +224,11 @@ export async function provisionJetStream(
 }
 
 /** Opens the buckets and store without creating them (for tools and tests). */
+/** A JetStream client on a connection, for a process that only publishes (the gateway). */
+export function jetStreamClient(nc: NatsConnection): JetStreamClient {
+  return jetstream(nc);
+}
+
 export async function openStorage(
   nc: NatsConnection,
 ): Promise<Omit<Provisioned, 'jsm'> & { jsm: JetStreamManager }> {

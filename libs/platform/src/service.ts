@@ -123,7 +123,10 @@ export async function startService<C extends SubgraphContext, Cfg extends BaseCo
   }
   let parts: ServiceParts<C> | undefined;
   try {
-    const storage = await provisionJetStream(nc, { replicas: config.NATS_REPLICAS });
+    const storage = await provisionJetStream(nc, {
+      replicas: config.NATS_REPLICAS,
+      auditMaxAgeDays: config.AUDIT_RETENTION_DAYS,
+    });
     parts = await definition.onStart({ config, nc, storage, logger });
     const subgraph = await startSubgraph<C>({
       name: definition.name,
@@ -133,7 +136,7 @@ export async function startService<C extends SubgraphContext, Cfg extends BaseCo
       host: options.host,
       nats: nc,
       logger,
-      defaultWorkspace: config.DEFAULT_WORKSPACE,
+      signingSecret: config.GATEWAY_SIGNING_SECRET,
       readiness: parts.readiness,
       http: parts.http,
       registry: parts.registry,

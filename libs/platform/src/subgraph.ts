@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import {
+  ApolloServer,
+  HeaderMap,
+  type ApolloServerPlugin,
+  type HTTPGraphQLRequest,
+} from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
@@ -24,6 +29,13 @@ import {
 } from './metrics';
 import type { Registry } from 'prom-client';
 import { isNatsConnected } from './nats';
+import {
+  IdentityError,
+  requiredRole,
+  roleAtLeast,
+  verifySignedIdentity,
+  type Identity,
+} from './identity';
 import { isShuttingDown, onShutdown } from './shutdown';
 
 /**
@@ -55,10 +67,13 @@ type SubgraphResolvers = NonNullable<
 
 /** What every resolver receives. Services add their own fields through `context`. */
 export interface SubgraphContext {
+  /** Who calls, as the gateway signed it. */
+  identity: Identity;
+  /** The workspace the request acts in: the identity's. */
   workspaceId: string;
   requestId: string;
   logger: Logger;
-  /** Request headers, lower-cased (for forwarding caller identity later). */
+  /** Request headers, lower-cased. */
   headers: Record<string, string>;
 }
 
@@ -82,8 +97,11 @@ export interface SubgraphOptions<C extends SubgraphContext> {
   nats?: NatsConnection;
   /** More named checks for /readyz (e.g. "buckets" opened). */
   readiness?: Record<string, ReadinessCheck>;
-  /** Workspace when the request names none; default 'default'. */
-  defaultWorkspace?: string;
+  /**
+   * The secret the gateway signs identity headers with (GATEWAY_SIGNING_SECRET); required when
+   * the process serves GraphQL: every request without a valid signature is refused.
+   */
+  signingSecret?: string;
   logger?: Logger;
   registry?: Registry;
   /**
@@ -114,7 +132,6 @@ export interface Subgraph {
   stop(): Promise<void>;
 }
 
-const WORKSPACE = /^[-_a-zA-Z0-9]{1,64}$/;
 const MAX_BODY_BYTES = 50 * 1024 * 1024;
 
 function measuredFields(resolvers: GraphQLResolverMap<never>): Set<string> {
@@ -147,6 +164,33 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
 }
 
 /**
+ * Checks every root field of an operation against the caller's role again (the gateway did
+ * first): a subgraph that is somehow reached with a viewer's signed identity still refuses a
+ * mutation.
+ */
+function rolePlugin(): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (!operation) return;
+          for (const selection of operation.selectionSet.selections) {
+            if (selection.kind !== 'Field' || selection.name.value.startsWith('__')) continue;
+            const needed = requiredRole(operation.operation, selection.name.value);
+            if (!roleAtLeast(contextValue.identity.role, needed)) {
+              throw new GraphQLError(
+                `Forbidden: ${selection.name.value} needs the ${needed} role; the caller is ${contextValue.identity.role}.`,
+                { extensions: { code: 'FORBIDDEN', http: { status: 403 } } },
+              );
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
  * Serves a federation subgraph over node's http server, with /metrics,
  * /healthz and /readyz beside /graphql. Each request runs in a server span
  * that continues the caller's trace (traceparent header).
@@ -157,7 +201,12 @@ export async function startSubgraph<C extends SubgraphContext>(
   const logger = options.logger ?? createLogger(options.name);
   const registry = options.registry ?? createMetricsRegistry(options.name);
   const metrics = createResolverMetrics(registry);
-  const defaultWorkspace = options.defaultWorkspace ?? 'default';
+  const signingSecret = options.signingSecret;
+  if (options.typeDefs && !signingSecret) {
+    throw new Error(
+      `${options.name}: GATEWAY_SIGNING_SECRET is required to serve GraphQL (subgraphs trust only the gateway's signature)`,
+    );
+  }
   const typeDefs =
     typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
   const resolvers = options.resolvers ?? {};
@@ -174,6 +223,7 @@ export async function startSubgraph<C extends SubgraphContext>(
         plugins: [
           // Federated tracing (ftv1) is for Apollo Studio, which the platform does not use.
           ApolloServerPluginInlineTraceDisabled(),
+          rolePlugin(),
           resolverMetricsPlugin(metrics, measuredFields(resolvers as GraphQLResolverMap<never>)),
           // formatError hides what failed from the client: the log keeps it.
           errorLoggingPlugin(logger),
@@ -204,16 +254,24 @@ export async function startSubgraph<C extends SubgraphContext>(
   };
 
   const buildContext = async (headers: Record<string, string>) => {
-    const workspaceHeader = headers['x-workspace-id'];
-    if (workspaceHeader !== undefined && !WORKSPACE.test(workspaceHeader)) {
-      // The same code and field as the gateway gives for the same header.
-      throw new GraphQLError('x-workspace-id must be 1-64 characters of [-_a-zA-Z0-9]', {
-        extensions: { code: 'BAD_USER_INPUT', field: 'x-workspace-id', http: { status: 400 } },
+    const requestId = headers['x-request-id'] || randomUUID();
+    let identity: Identity;
+    try {
+      identity = verifySignedIdentity(
+        headers,
+        signingSecret as string,
+        headers['x-request-id'] ?? '',
+      );
+    } catch (error) {
+      if (!(error instanceof IdentityError)) throw error;
+      logger.warn('request refused: no valid gateway signature', { reason: error.message });
+      throw new GraphQLError(`Unauthenticated: ${error.message}.`, {
+        extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
       });
     }
-    const workspaceId = workspaceHeader ?? defaultWorkspace;
-    const requestId = headers['x-request-id'] || randomUUID();
+    const workspaceId = identity.workspaceId;
     const base: SubgraphContext = {
+      identity,
       workspaceId,
       requestId,
       headers,

@@ -11,6 +11,7 @@ describe('parseConfig', () => {
       NATS_URL: 'nats://127.0.0.1:4222',
       LOG_LEVEL: 'info',
       DEFAULT_WORKSPACE: 'default',
+      AUDIT_RETENTION_DAYS: 365,
       NATS_REPLICAS: 1,
       SHUTDOWN_TIMEOUT_MS: 10_000,
       SHUTDOWN_READY_GRACE_MS: 2_000,

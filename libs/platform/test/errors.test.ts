@@ -78,9 +78,14 @@ describe('formatError', () => {
       'BAD_USER_INPUT',
       'CONFLICT',
       'FORBIDDEN',
+      'GATEWAY_TIMEOUT',
       'INTERNAL_SERVER_ERROR',
       'NOT_FOUND',
+      'PAYLOAD_TOO_LARGE',
+      'QUERY_TOO_COMPLEX',
       'SERVICE_UNAVAILABLE',
+      'TOO_MANY_REQUESTS',
+      'UNAUTHENTICATED',
     ]);
     expect(isDomainError(new NotFoundError('m', '1'))).toBe(true);
     expect(isDomainError(new Error('x'))).toBe(false);

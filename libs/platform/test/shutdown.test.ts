@@ -47,6 +47,7 @@ describe('shutdown', () => {
       host: '127.0.0.1',
       nats: nc,
       logger: createLogger('shutdown-test', { level: 'silent' }),
+      signingSecret: testkit.TEST_SIGNING_SECRET,
       typeDefs: 'type Query { slow: String }',
       resolvers: {
         Query: {
@@ -90,7 +91,7 @@ describe('shutdown', () => {
     const inFlight = fetch(subgraph.url, {
       method: 'POST',
       // keep-alive, as the gateway's connections are
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...testkit.gatewayHeaders() },
       body: JSON.stringify({ query: '{ slow }' }),
     });
     await sleep(50);
@@ -154,7 +155,7 @@ describe('a service process on SIGTERM', () => {
       (async () => {
         const logger = p.createLogger('sigterm-test');
         const nc = await p.connectNats({ NATS_URL: process.argv[2], logger });
-        await p.startSubgraph({ name: 'sigterm-test', port: 0, host: '127.0.0.1', nats: nc, logger,
+        await p.startSubgraph({ name: 'sigterm-test', port: 0, host: '127.0.0.1', nats: nc, logger, signingSecret: 'x'.repeat(32),
           typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } });
         p.onShutdown('work', async () => { await new Promise((r) => setTimeout(r, 200)); logger.info('work handed back'); });
         p.onShutdown('nats', async () => { await nc.drain(); logger.info('nats drained'); }, 'nats');

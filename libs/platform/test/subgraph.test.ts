@@ -39,6 +39,10 @@ const typeDefs = `
     conflict: String
     broken: String
   }
+  type Mutation {
+    rename(id: ID!): String
+    deleteDataset(id: ID!): Boolean
+  }
 `;
 
 const resolvers = {
@@ -65,6 +69,10 @@ const resolvers = {
       throw new Error('connection to 10.0.0.5 refused: password=hunter2');
     },
   },
+  Mutation: {
+    rename: (_: unknown, args: { id: string }, ctx: Ctx) => `${args.id} by ${ctx.identity.subject}`,
+    deleteDataset: () => true,
+  },
   Dataset: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `set ${ref.id}` }),
   },
@@ -80,10 +88,18 @@ interface GraphQLBody {
   }>;
 }
 
-async function gql(query: string, headers: Record<string, string> = {}) {
+/** A request as the gateway sends it (an admin of `default` unless told), or unsigned (null). */
+async function gql(
+  query: string,
+  headers: Record<string, string> = {},
+  caller: testkit.TestCaller | null = {},
+) {
+  const signed = caller
+    ? testkit.gatewayHeaders({ requestId: headers['x-request-id'], ...caller })
+    : {};
   const response = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...signed, ...headers },
     body: JSON.stringify({ query }),
   });
   return {
@@ -116,7 +132,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     nats: nc,
-    defaultWorkspace: 'default',
+    signingSecret: testkit.TEST_SIGNING_SECRET,
     readiness: { buckets: () => extraReady },
     registerShutdown: false,
     maxBodyBytes: 64 * 1024,
@@ -136,26 +152,59 @@ afterAll(async () => {
 });
 
 describe('startSubgraph over real HTTP', () => {
-  it('answers GraphQL with a context carrying the workspace and request id', async () => {
-    const res = await gql('{ whoami }', { 'x-workspace-id': 'acme', 'x-request-id': 'r-123' });
+  it('answers GraphQL with a context carrying the signed workspace and the request id', async () => {
+    const res = await gql('{ whoami }', { 'x-request-id': 'r-123' }, { workspace: 'acme' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: { whoami: 'hello acme r-123' } });
     expect(res.headers.get('x-request-id')).toBe('r-123');
   });
 
-  it('uses the default workspace and generates a request id when none is sent', async () => {
-    const res = await gql('{ whoami }');
-    expect(res.body.data.whoami).toMatch(/^hello default [0-9a-f-]{36}$/);
+  it('takes the workspace from the signature, never from an x-workspace-id header', async () => {
+    const res = await gql('{ whoami }', { 'x-workspace-id': 'other' }, { workspace: 'acme' });
+    expect(res.body.data.whoami).toMatch(/^hello acme /);
   });
 
-  it('refuses a malformed workspace header with 400', async () => {
-    const res = await gql('{ whoami }', { 'x-workspace-id': 'a.b>' });
-    expect(res.status).toBe(400);
-    // The code and field the gateway gives for the same header.
-    expect(res.body.errors[0].extensions).toEqual({
-      code: 'BAD_USER_INPUT',
-      field: 'x-workspace-id',
-    });
+  it('refuses with 401 UNAUTHENTICATED a request the gateway did not sign', async () => {
+    const signed = testkit.gatewayHeaders({ workspace: 'acme', requestId: 'r-1' });
+    const forged = testkit.gatewayHeaders({ workspace: 'victim', requestId: 'r-1' });
+    const cases: Array<[string, Record<string, string>, testkit.TestCaller | null]> = [
+      ['no signature at all', { 'x-workspace-id': 'acme' }, null],
+      ['another secret', {}, { secret: 'not-the-gateway-secret-but-just-as-long!' }],
+      ['signed 61 s ago (a replay after its window)', {}, { now: Date.now() - 61_000 }],
+      ['signed 61 s ahead', {}, { now: Date.now() + 61_000 }],
+      // The identity of one signed request pasted onto another's signature.
+      ['a changed identity', { ...signed, 'x-mmm-identity': forged['x-mmm-identity'] }, null],
+      ['another request id', { ...signed, 'x-request-id': 'r-2' }, null],
+    ];
+    for (const [why, headers, caller] of cases) {
+      const res = await gql('{ whoami }', headers, caller);
+      expect([why, res.status]).toEqual([why, 401]);
+      expect([why, res.body.errors[0].extensions.code]).toEqual([why, 'UNAUTHENTICATED']);
+      expect(res.body.data ?? null).toBeNull();
+    }
+  });
+
+  it("checks every mutation's role again: a viewer may not change, an analyst may not delete", async () => {
+    const viewer = await gql('mutation { rename(id: "d1") }', {}, { role: 'viewer' });
+    expect(viewer.status).toBe(403);
+    expect(viewer.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(viewer.body.errors[0].message).toContain('rename needs the analyst role');
+    const analyst = await gql(
+      'mutation { rename(id: "d1") }',
+      {},
+      { role: 'analyst', subject: 'ana' },
+    );
+    expect(analyst.body).toEqual({ data: { rename: 'd1 by ana' } });
+    const remove = await gql(
+      'mutation { rename(id: "d1") deleteDataset(id: "d1") }',
+      {},
+      { role: 'analyst' },
+    );
+    expect(remove.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(remove.body.data ?? null).toBeNull();
+    const admin = await gql('mutation { deleteDataset(id: "d1") }', {}, { role: 'admin' });
+    expect(admin.body).toEqual({ data: { deleteDataset: true } });
+    expect((await gql('{ whoami }', {}, { role: 'viewer' })).status).toBe(200);
   });
 
   it('serves the federation SDL and resolves entities for the gateway', async () => {
@@ -294,6 +343,22 @@ describe('domain errors at the GraphQL edge', () => {
   });
 });
 
+describe('starting a subgraph', () => {
+  it('refuses to serve GraphQL without the gateway signing secret', async () => {
+    await expect(
+      startSubgraph<Ctx>({
+        name: 'unsigned',
+        typeDefs,
+        resolvers,
+        port: 0,
+        host: '127.0.0.1',
+        registerShutdown: false,
+        logger: createLogger('unsigned', { level: 'silent' }),
+      }),
+    ).rejects.toThrow('unsigned: GATEWAY_SIGNING_SECRET is required to serve GraphQL');
+  });
+});
+
 describe('stopping a subgraph', () => {
   it('answers /readyz with 503 for the grace period before the listener closes', async () => {
     const stopping = await startSubgraph<Ctx>({
@@ -305,6 +370,7 @@ describe('stopping a subgraph', () => {
       nats: nc,
       registerShutdown: false,
       shutdownReadyGraceMs: 400,
+      signingSecret: testkit.TEST_SIGNING_SECRET,
       logger: createLogger('subgraph-stop-test', { level: 'silent' }),
       context: (base) => ({ ...base, greeting: 'hello' }),
     });

@@ -48,6 +48,7 @@ beforeAll(async () => {
     logger,
     nats: nc,
     registerShutdown: false,
+    signingSecret: testkit.TEST_SIGNING_SECRET,
     typeDefs: `
       type Query { ping: String }
       type Mutation { deleteDataset(id: ID!): Boolean }
@@ -98,8 +99,7 @@ describe('trace context from caller to subgraph to NATS to consumer', () => {
       headers: {
         'content-type': 'application/json',
         traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`,
-        'x-request-id': 'req-trace-1',
-        'x-workspace-id': 'acme',
+        ...testkit.gatewayHeaders({ workspace: 'acme', requestId: 'req-trace-1' }),
       },
       body: JSON.stringify({ query: 'mutation { deleteDataset(id: "d1") }' }),
     });
@@ -153,7 +153,7 @@ describe('trace context from caller to subgraph to NATS to consumer', () => {
     exporter.reset();
     const response = await fetch(subgraph.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...testkit.gatewayHeaders() },
       body: JSON.stringify({ query: '{ ping }' }),
     });
     expect(await response.json()).toEqual({ data: { ping: 'pong' } });

@@ -190,9 +190,16 @@ function unitOf(model: MediaMixModel): string {
   return days === 7 ? 'week' : days === 1 ? 'day' : 'period';
 }
 
-/** ROAS and CPA intervals as the modeling service picks them: the posterior's, else the bootstrap's. */
+/**
+ * ROAS and CPA intervals as the modeling service picks them: over the model's draws (schema 4),
+ * else the posterior's, else the bootstrap's.
+ */
 function channelIntervals(model: MediaMixModel, name: string) {
   const u = model.uncertainty;
+  const drawn = u?.combined?.channels.find((c) => c.name === name);
+  if (u?.combined && drawn) {
+    return { roas: drawn.roas, cpa: drawn.cpa, method: u.combined.method };
+  }
   const posterior = u?.posterior?.channels.find((c) => c.name === name);
   const bootstrap = u?.bootstrap?.channels.find((c) => c.name === name);
   return {

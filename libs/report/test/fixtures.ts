@@ -23,7 +23,7 @@ export function knownModel(kpiType: 'revenue' | 'conversions' = 'revenue'): Medi
     carryoverMean: 0,
   });
   const model: MediaMixModel = {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: kpiType === 'revenue' ? 'revenue' : 'orders', type: kpiType },
     adstock: 'geometric',
     periods: { count: n, trainEnd: 10, periodDays: 7, dates },

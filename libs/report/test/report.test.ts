@@ -58,6 +58,26 @@ describe('the report figures', () => {
     expect(data.intervals).toEqual({ level: 0.9, method: 'bootstrap' });
   });
 
+  it("takes the intervals over the model's draws when it keeps them", () => {
+    const drawn = knownModel();
+    const interval = (lower: number, upper: number) => ({ lower, median: lower, upper });
+    drawn.uncertainty!.combined = {
+      method: 'posterior-bootstrap',
+      draws: 200,
+      channels: ['tv', 'search'].map((name) => ({
+        name,
+        contribution: null,
+        roas: interval(1.1, 2.2),
+        cpa: interval(0.45, 0.9),
+        marginalRoas: null,
+        effectShare: null,
+      })),
+    };
+    const figures = buildReportData(drawn, { generatedAt });
+    expect(figures.intervals).toEqual({ level: 0.9, method: 'posterior-bootstrap' });
+    expect(figures.channels[0].roas).toMatchObject({ lower: 1.1, upper: 2.2 });
+  });
+
   it('adds the waterfall up to the fitted total, the baseline holding organic media', () => {
     const total = sum(parts.fitted, 10);
     const steps = data.waterfall;

@@ -50,7 +50,12 @@ export interface Rig {
 /** Ingestion as its main starts it (startService), on a free loopback port. */
 export function startIngestion(natsUrl: string, env: Record<string, string> = {}) {
   return startService(ingestionService, {
-    config: parseIngestionConfig({ NATS_URL: natsUrl, SHUTDOWN_READY_GRACE_MS: '0', ...env }),
+    config: parseIngestionConfig({
+      NATS_URL: natsUrl,
+      SHUTDOWN_READY_GRACE_MS: '0',
+      GATEWAY_SIGNING_SECRET: testkit.TEST_SIGNING_SECRET,
+      ...env,
+    }),
     port: 0,
     host: '127.0.0.1',
     logger: createLogger('ingestion', { level: 'silent' }),
@@ -94,7 +99,7 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(workspace ? { 'x-workspace-id': workspace } : {}),
+          ...testkit.gatewayHeaders({ workspace }),
         },
         body: JSON.stringify({ query, variables }),
       });

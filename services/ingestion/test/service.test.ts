@@ -1,6 +1,7 @@
 import { DatasetKind, decodeEvent, Frequency, KpiType } from '@mmm/platform';
 import { fileRows, toCsvText } from './fixtures';
 import { eventually, settle, startIngestion, startRig, type Rig } from './harness';
+import { gatewayHeaders } from '@mmm/platform/testkit';
 
 jest.setTimeout(30_000);
 
@@ -505,7 +506,7 @@ describe('two replicas of the service', () => {
       const list = async (url: string) => {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-workspace-id': ws },
+          headers: { 'content-type': 'application/json', ...gatewayHeaders({ workspace: ws }) },
           body: JSON.stringify({ query: '{ datasets { id } }' }),
         });
         const body = (await response.json()) as { data: { datasets: Array<{ id: string }> } };
@@ -523,7 +524,7 @@ describe('two replicas of the service', () => {
 
       const deleted = await fetch(replica.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-workspace-id': ws },
+        headers: { 'content-type': 'application/json', ...gatewayHeaders({ workspace: ws }) },
         body: JSON.stringify({ query: `mutation { deleteDataset(id: "${first}") }` }),
       });
       expect(await deleted.json()).toEqual({ data: { deleteDataset: true } });

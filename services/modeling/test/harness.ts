@@ -16,7 +16,13 @@ import {
   type StoredTable,
   type Subscription,
 } from '@mmm/platform';
-import { startNatsServer, type GraphQLReply, type NatsServer } from '@mmm/platform/testkit';
+import {
+  gatewayHeaders,
+  startNatsServer,
+  TEST_SIGNING_SECRET,
+  type GraphQLReply,
+  type NatsServer,
+} from '@mmm/platform/testkit';
 import { modelingApi, modelingWorker, parseModelingConfig } from '../src';
 
 /** A dataset as ingestion stores it, written through the platform's dataset contract. */
@@ -120,7 +126,12 @@ export async function startModelingRig(
 ): Promise<ModelingRig> {
   const nats = await startNatsServer();
   const config = (env: Record<string, string>) =>
-    parseModelingConfig({ NATS_URL: nats.url, SHUTDOWN_READY_GRACE_MS: '0', ...env });
+    parseModelingConfig({
+      NATS_URL: nats.url,
+      SHUTDOWN_READY_GRACE_MS: '0',
+      GATEWAY_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      ...env,
+    });
   const logger = (name: string) => createLogger(name, { level: 'silent' });
   const api = await startService(modelingApi, {
     config: config({}),
@@ -179,7 +190,7 @@ export async function startModelingRig(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(workspace ? { 'x-workspace-id': workspace } : {}),
+          ...gatewayHeaders({ workspace }),
         },
         body: JSON.stringify({ query, variables }),
       });

@@ -94,7 +94,7 @@ describe('training as a service', () => {
       expect(served.cpa).toBeNull();
       expect(served.marginalRoas).toBe(c.marginalRoas);
       // The default choice is the posterior: its 90% ROAS interval comes with the model.
-      expect(served.roas).toMatchObject({ level: 0.9, method: 'posterior' });
+      expect(served.roas).toMatchObject({ level: 0.9, method: 'posterior-bootstrap' });
       expect(served.roas.lower).toBeLessThanOrEqual(served.roas.upper);
     }
 

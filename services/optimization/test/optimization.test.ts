@@ -7,6 +7,7 @@ import {
   efficientFrontier,
   fitMediaMix,
   generateSyntheticDataset,
+  modelDraws,
   parseModel,
   serializeModel,
   type AllocationScenario,
@@ -81,6 +82,8 @@ beforeAll(async () => {
       trials: 1,
       seed: 3,
       workers: 0,
+      // Fewer draws than the default 200 keep the many scenarios below quick.
+      draws: 40,
       source: { dataset: { id: DATASET_ID, contentHash: 'f'.repeat(64) } },
     },
   );
@@ -220,9 +223,20 @@ describe('optimizeBudget', () => {
     );
   });
 
-  it('has no intervals while the model carries no draws, and no frontier unless asked', () => {
-    expect(scenario.response.lift).toMatchObject({ lower: null, upper: null });
-    expect(scenario.expectedKpi.lift).toMatchObject({ lower: null, upper: null });
+  it("gives intervals over the model's draws, as the engine does, and no frontier unless asked", () => {
+    const direct = allocateBudget(model, engineScenario(), { draws: modelDraws(model) });
+    expect(direct.draws).toBe(40);
+    for (const figure of [scenario.response.lift, scenario.response.recommended]) {
+      expect(figure.lower).toBeLessThanOrEqual(figure.estimate);
+      expect(figure.upper).toBeGreaterThanOrEqual(figure.estimate);
+      expect(figure.upper).toBeGreaterThan(figure.lower);
+    }
+    expect(scenario.response.lift).toEqual({
+      estimate: direct.response.lift.estimate,
+      lower: direct.response.lift.lower,
+      upper: direct.response.lift.upper,
+    });
+    expect(scenario.expectedKpi.lift.lower).toBe(direct.expectedKpi.lift.lower);
     expect(scenario.frontier).toBeNull();
     expect(scenario).toMatchObject({
       name: 'Q3 plan',
@@ -234,6 +248,19 @@ describe('optimizeBudget', () => {
     // The revenue KPI's measure only.
     expect(scenario.channels.every((c: { cpa: unknown }) => c.cpa === null)).toBe(true);
     expect(scenario.channels[0].roas).toBeGreaterThan(0);
+  });
+
+  it('has no intervals for a model saved without draws (schema 3 and before)', async () => {
+    const withoutDraws: MediaMixModel = {
+      ...model,
+      uncertainty: { ...model.uncertainty!, draws: undefined, combined: undefined },
+    };
+    await storeModel(WS, 'mdl_nodraws', withoutDraws);
+    const reply = await optimize({ name: 'no draws', periods: 13 }, WS, 'mdl_nodraws');
+    expect(reply.errors).toBeUndefined();
+    const s = reply.data?.optimizeBudget;
+    expect(s.response.lift).toMatchObject({ lower: null, upper: null });
+    expect(s.expectedKpi.lift).toMatchObject({ lower: null, upper: null });
   });
 
   it('is stored in the contract shape other services read, and announced once', async () => {

@@ -1,4 +1,13 @@
-import { checkId, isStorageId, type GraphQLResolverMap, type SubgraphContext } from '@mmm/platform';
+import {
+  auditTime,
+  checkId,
+  isStorageId,
+  ValidationError,
+  type AuditQuery,
+  type AuditRecorded,
+  type GraphQLResolverMap,
+  type SubgraphContext,
+} from '@mmm/platform';
 import type { ReportFormat, ReportRecord } from './domain/reports';
 
 export interface ReportRequest {
@@ -10,6 +19,8 @@ export interface ReportRequest {
 
 export interface ReportingContext extends SubgraphContext {
   report(id: string): Promise<ReportRecord | null>;
+  /** The workspace's audit trail, newest first. */
+  audit(query: AuditQuery): Promise<AuditRecorded[]>;
   /** Reports of a model in the caller's workspace, newest first (from memory). */
   reportsOf(modelId: string): Promise<ReportRecord[]>;
   /** Checks the inputs exist, stores the record PENDING and starts rendering. */
@@ -26,6 +37,34 @@ export const resolvers: GraphQLResolverMap<ReportingContext> = {
       ctx.report(checkId('id', args.id)),
     reports: (_: unknown, args: { modelId: string }, ctx: ReportingContext) =>
       ctx.reportsOf(checkId('modelId', args.modelId)),
+    // Admins only: the kit's role check (QUERY_ROLES) refuses anyone else before this runs.
+    auditEvents: (
+      _: unknown,
+      args: { limit?: number | null; since?: string | null },
+      ctx: ReportingContext,
+    ) => {
+      const limit = args.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new ValidationError([
+          { field: 'limit', message: `limit must be 1 to 1000, got ${limit}` },
+        ]);
+      }
+      let since: Date | undefined;
+      if (args.since != null) {
+        since = new Date(args.since);
+        if (!/^\d{4}-\d{2}-\d{2}T/.test(args.since) || Number.isNaN(since.getTime())) {
+          throw new ValidationError([
+            { field: 'since', message: `since must be an ISO-8601 time, got '${args.since}'` },
+          ]);
+        }
+      }
+      return ctx.audit({ limit, since });
+    },
+  },
+  AuditEvent: {
+    id: (r: AuditRecorded) => r.auditId,
+    occurredAt: (r: AuditRecorded) => auditTime(r).toISOString(),
+    operationName: (r: AuditRecorded) => r.operationName || null,
   },
   Mutation: {
     generateReport: (

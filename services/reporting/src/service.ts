@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   loadSchema,
   NotFoundError,
+  readAudit,
+  type AuditQuery,
   readModelArtifact,
   readScenario,
   subscribeEvents,
@@ -39,6 +41,12 @@ export const reportingService: ServiceDefinition<ReportingContext, ReportingConf
   events: EVENTS,
   async onStart({ config, storage, logger }) {
     const scoped = (workspaceId: string) => workspaceStorage(storage, workspaceId);
+    if (!config.GATEWAY_SIGNING_SECRET) {
+      throw new Error(
+        'GATEWAY_SIGNING_SECRET is required (reporting signs its calls to the gateway)',
+      );
+    }
+    const signingSecret = config.GATEWAY_SIGNING_SECRET;
     const index = await watchKvIndex<ReportRecord>(storage.kv.reports, REPORT_KIND, { logger });
     const signer = createLinkSigner(config.REPORT_LINK_SECRET, config.REPORT_LINK_TTL_MS);
     if (!config.REPORT_LINK_SECRET) {
@@ -47,7 +55,7 @@ export const reportingService: ServiceDefinition<ReportingContext, ReportingConf
     const renderer = createRenderer({
       js: storage.js,
       storage: scoped,
-      attribution: gatewayAttributionSource(config.GATEWAY_URL),
+      attribution: gatewayAttributionSource(config.GATEWAY_URL, signingSecret),
       chromiumPath: config.CHROMIUM_PATH,
       timeoutMs: config.REPORT_RENDER_TIMEOUT_MS,
       logger,
@@ -111,6 +119,7 @@ export const reportingService: ServiceDefinition<ReportingContext, ReportingConf
         return {
           ...base,
           report: (id: string) => shelf.get(id),
+          audit: (query: AuditQuery) => readAudit(storage.js, base.workspaceId, query),
           reportsOf: async (modelId: string) =>
             (await index.list(base.workspaceId))
               .map((e) => e.value)

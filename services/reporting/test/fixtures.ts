@@ -16,7 +16,7 @@ export function knownModel(): MediaMixModel {
     carryoverMean: 0,
   });
   const model: MediaMixModel = {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: 'revenue', type: 'revenue' },
     adstock: 'geometric',
     periods: {

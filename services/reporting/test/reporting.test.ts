@@ -9,12 +9,17 @@ import {
   publishEvent,
   SCENARIO_KIND,
   subscribeEvents,
+  verifySignedIdentity,
   workspaceStorage,
   type NatsConnection,
   type ReportGenerated,
   type Subscription,
 } from '@mmm/platform';
-import { startServiceForTest, type ServiceUnderTest } from '@mmm/platform/testkit';
+import {
+  startServiceForTest,
+  TEST_SIGNING_SECRET,
+  type ServiceUnderTest,
+} from '@mmm/platform/testkit';
 import { createLinkSigner, parseReportingConfig, reportIdFor, reportingService } from '../src';
 import { artifact, storedScenario } from './fixtures';
 
@@ -182,12 +187,18 @@ describe('generateReport', () => {
     }
     expect(html).toContain('Next quarter (api, 2024-05-01)');
     expect(html).toContain('LAST_TOUCH');
-    // The gateway was asked for the run in the caller's workspace.
+    // The gateway was asked for the run in the caller's workspace, by reporting itself, signed.
+    const asked = gateway.requests.find(
+      (r) => r.headers['x-workspace-id'] === 'acme' && r.body.includes('att_1'),
+    );
+    expect(asked).toBeDefined();
     expect(
-      gateway.requests.some(
-        (r) => r.headers['x-workspace-id'] === 'acme' && r.body.includes('att_1'),
+      verifySignedIdentity(
+        asked!.headers as Record<string, string>,
+        TEST_SIGNING_SECRET,
+        (asked!.headers['x-request-id'] as string) ?? '',
       ),
-    ).toBe(true);
+    ).toEqual({ subject: 'service:reporting', role: 'viewer', workspaceId: 'acme' });
     expect(report.downloads.map((d) => d.name)).toEqual([
       'report.html',
       'headline.csv',

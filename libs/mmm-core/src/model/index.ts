@@ -1,3 +1,4 @@
 export * from './model';
 export * from './predict';
 export * from './serialize';
+export * from './draws';

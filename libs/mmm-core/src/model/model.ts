@@ -8,11 +8,13 @@
 import type { AdstockType } from '../transforms';
 
 /**
- * 3: the fit's uncertainty (posterior and bootstrap intervals) and a typed provenance (engine
- * version, seed, search, dataset, configuration). 2: spend apart from the modelled values
- * (costPerUnit), Weibull maxLag, logistic, synergy. parseModel reads 2 and 3 and returns 3.
+ * 4: the model's draws (whole-model parameter sets over the hyperparameters' posterior and the
+ * coefficients' sampling spread) and the intervals over them. 3: the fit's uncertainty
+ * (posterior and bootstrap intervals) and a typed provenance (engine version, seed, search,
+ * dataset, configuration). 2: spend apart from the modelled values (costPerUnit), Weibull
+ * maxLag, logistic, synergy. parseModel reads 2, 3 and 4 and returns 4.
  */
-export const MODEL_SCHEMA_VERSION = 3;
+export const MODEL_SCHEMA_VERSION = 4;
 
 export type KpiType = 'revenue' | 'conversions';
 
@@ -149,6 +151,20 @@ export interface DrawInterval {
  */
 export interface ModelUncertainty {
   level: number;
+  /**
+   * Intervals over the model's draws (`draws`): the whole uncertainty the fit can measure
+   * (hyperparameters, coefficients given them, noise). `method` says how the draws were made
+   * (outputs/uncertainty.ts): 'posterior-bootstrap' (hyperparameter posterior draws, each with
+   * a block-bootstrap coefficient draw) or 'bootstrap' (the chosen hyperparameters only, when
+   * the model choice sampled no posterior: conditional, narrower).
+   */
+  combined?: {
+    method: 'posterior-bootstrap' | 'bootstrap';
+    draws: number;
+    channels: ChannelDrawIntervals[];
+  };
+  /** The draws themselves, so that scenarios get intervals without a refit (see modelDraws). */
+  draws?: ModelDraws;
   posterior?: {
     draws: number;
     channels: Array<{ name: string; roas: DrawInterval; cpa: DrawInterval | null }>;
@@ -164,6 +180,42 @@ export interface ModelUncertainty {
       cpa: DrawInterval | null;
     }>;
   };
+}
+
+/** Per channel, intervals over the model's draws; null where a figure is not finite. */
+export interface ChannelDrawIntervals {
+  name: string;
+  contribution: DrawInterval | null;
+  /** Paid channels only (null for organic media). */
+  roas: DrawInterval | null;
+  cpa: DrawInterval | null;
+  marginalRoas: DrawInterval | null;
+  effectShare: DrawInterval | null;
+}
+
+/**
+ * Whole-model parameter sets, by column: entry i of every array is draw i. A draw replaces the
+ * model's intercept, coefficients, adstock and saturation parameters; the data (history,
+ * baseline columns) stay the model's. Channels and baseline terms in the model's order.
+ */
+export interface ModelDraws {
+  count: number;
+  intercept: number[];
+  /** Per baseline term, its coefficient in each draw. */
+  baseline: number[][];
+  channels: Array<{
+    coefficient: number[];
+    adstock: { theta?: number[]; shape?: number[]; scale?: number[] };
+    saturation: {
+      alpha?: number[];
+      gamma?: number[];
+      inflexion?: number[];
+      lam?: number[];
+      scale?: number[];
+    };
+  }>;
+  /** Per synergy term, its coefficient in each draw. */
+  interactions: number[][];
 }
 
 /** The search behind a model. */

@@ -5,7 +5,9 @@
  */
 import {
   MODEL_SCHEMA_VERSION,
+  type ChannelDrawIntervals,
   type DrawInterval,
+  type ModelDraws,
   type ModelProvenance,
   type ModelUncertainty,
   type SearchProvenance,
@@ -151,7 +153,8 @@ function array(v: Json, path: string): Json[] {
   return v;
 }
 
-function parseUncertainty(v: Json, path: string, channels: Set<string>): ModelUncertainty {
+function parseUncertainty(v: Json, path: string, model: MediaMixModel): ModelUncertainty {
+  const channels = new Set(model.channels.map((c) => c.name));
   const u = obj(v, path);
   const level = num(u.level, `${path}.level`);
   if (!(level > 0 && level < 1)) {
@@ -163,6 +166,17 @@ function parseUncertainty(v: Json, path: string, channels: Set<string>): ModelUn
     return name;
   };
   const out: ModelUncertainty = { level };
+  if (u.combined !== undefined) {
+    const m = obj(u.combined, `${path}.combined`);
+    out.combined = {
+      method: oneOf(m.method, `${path}.combined.method`, ['posterior-bootstrap', 'bootstrap']),
+      draws: int(m.draws, `${path}.combined.draws`, 1),
+      channels: array(m.channels, `${path}.combined.channels`).map((c, i) =>
+        parseChannelDrawIntervals(c, `${path}.combined.channels[${i}]`, channel),
+      ),
+    };
+  }
+  if (u.draws !== undefined) out.draws = parseDraws(u.draws, `${path}.draws`, model);
   if (u.posterior !== undefined) {
     const p = obj(u.posterior, `${path}.posterior`);
     out.posterior = {
@@ -196,6 +210,68 @@ function parseUncertainty(v: Json, path: string, channels: Set<string>): ModelUn
       }),
     };
   }
+  return out;
+}
+
+function parseChannelDrawIntervals(
+  v: Json,
+  at: string,
+  channel: (x: Json, at: string) => string,
+): ChannelDrawIntervals {
+  const entry = obj(v, at);
+  return {
+    name: channel(entry.name, `${at}.name`),
+    contribution: optDrawInterval(entry.contribution, `${at}.contribution`),
+    roas: optDrawInterval(entry.roas, `${at}.roas`),
+    cpa: optDrawInterval(entry.cpa, `${at}.cpa`),
+    marginalRoas: optDrawInterval(entry.marginalRoas, `${at}.marginalRoas`),
+    effectShare: optDrawInterval(entry.effectShare, `${at}.effectShare`),
+  };
+}
+
+/** The draws, by column, each column as long as `count`, in the model's order of terms. */
+function parseDraws(v: Json, path: string, model: MediaMixModel): ModelDraws {
+  const d = obj(v, path);
+  const count = int(d.count, `${path}.count`, 1);
+  const column = (x: Json, at: string): number[] => numbers(x, at, count);
+  const optColumn = (x: Json, at: string): number[] | undefined =>
+    x === undefined ? undefined : column(x, at);
+  const perTerm = (x: Json, at: string, terms: number): number[][] => {
+    const list = array(x, at);
+    if (list.length !== terms)
+      throw new ModelFormatError(at, `expected ${terms} columns, got ${list.length}`);
+    return list.map((c, j) => column(c, `${at}[${j}]`));
+  };
+  const channels = array(d.channels, `${path}.channels`);
+  if (channels.length !== model.channels.length) {
+    throw new ModelFormatError(
+      `${path}.channels`,
+      `expected ${model.channels.length} channels, got ${channels.length}`,
+    );
+  }
+  const out: ModelDraws = {
+    count,
+    intercept: column(d.intercept, `${path}.intercept`),
+    baseline: perTerm(d.baseline, `${path}.baseline`, model.baseline.length),
+    channels: channels.map((c, i) => {
+      const at = `${path}.channels[${i}]`;
+      const entry = obj(c, at);
+      const a = obj(entry.adstock, `${at}.adstock`);
+      const s = obj(entry.saturation, `${at}.saturation`);
+      const adstock: ModelDraws['channels'][number]['adstock'] = {};
+      const saturation: ModelDraws['channels'][number]['saturation'] = {};
+      for (const key of ['theta', 'shape', 'scale'] as const) {
+        const values = optColumn(a[key], `${at}.adstock.${key}`);
+        if (values) adstock[key] = values;
+      }
+      for (const key of ['alpha', 'gamma', 'inflexion', 'lam', 'scale'] as const) {
+        const values = optColumn(s[key], `${at}.saturation.${key}`);
+        if (values) saturation[key] = values;
+      }
+      return { coefficient: column(entry.coefficient, `${at}.coefficient`), adstock, saturation };
+    }),
+    interactions: perTerm(d.interactions, `${path}.interactions`, model.interactions.length),
+  };
   return out;
 }
 
@@ -268,7 +344,7 @@ function parseProvenance(v: Json, schemaVersion: number): ModelProvenance {
   return out;
 }
 
-/** Validate a parsed JSON value (or JSON text) as a MediaMixModel (schema 2 or 3; 3 out). */
+/** Validate a parsed JSON value (or JSON text) as a MediaMixModel (schema 2, 3 or 4; 4 out). */
 export function parseModel(input: string | Json): MediaMixModel {
   let raw: Json = input;
   if (typeof input === 'string') {
@@ -280,10 +356,10 @@ export function parseModel(input: string | Json): MediaMixModel {
   }
   const root = obj(raw, '(root)');
   const schemaVersion = root.schemaVersion;
-  if (schemaVersion !== MODEL_SCHEMA_VERSION && schemaVersion !== 2) {
+  if (schemaVersion !== MODEL_SCHEMA_VERSION && schemaVersion !== 3 && schemaVersion !== 2) {
     throw new ModelFormatError(
       'schemaVersion',
-      `expected 2 or ${MODEL_SCHEMA_VERSION}, got ${describe(schemaVersion)}`,
+      `expected 2, 3 or ${MODEL_SCHEMA_VERSION}, got ${describe(schemaVersion)}`,
     );
   }
   const kpi = obj(root.kpi, 'kpi');
@@ -415,8 +491,9 @@ export function parseModel(input: string | Json): MediaMixModel {
     model.periods.periodDays = int(periods.periodDays, 'periods.periodDays', 1);
   }
   if (dates) model.periods.dates = dates;
-  if (schemaVersion === MODEL_SCHEMA_VERSION && root.uncertainty !== undefined) {
-    model.uncertainty = parseUncertainty(root.uncertainty, 'uncertainty', names);
+  // Schema 2 had no uncertainty; 3 had the posterior and bootstrap parts, read alike.
+  if (schemaVersion !== 2 && root.uncertainty !== undefined) {
+    model.uncertainty = parseUncertainty(root.uncertainty, 'uncertainty', model);
   }
   if (root.provenance !== undefined) {
     model.provenance = parseProvenance(root.provenance, schemaVersion);

@@ -19,6 +19,7 @@ import {
 } from '../search';
 import { ENGINE } from '../version';
 import { buildFittedModel, type FitOutputs } from './fitted-model';
+import { MODEL_DRAW_DEFAULTS } from './uncertainty';
 
 export interface FitMediaMixOptions extends MediaMixSearchOptions {
   adstock?: CandidateContextInput['adstock'];
@@ -26,8 +27,18 @@ export interface FitMediaMixOptions extends MediaMixSearchOptions {
   holdout?: number;
   kpiName?: string;
   kpiType?: KpiType;
-  /** Block-bootstrap refits for intervals (0 = none, default). */
+  /**
+   * Block-bootstrap refits at the chosen hyperparameters for the conditional intervals kept
+   * under `uncertainty.bootstrap` (0 = none, default).
+   */
   bootstrapSamples?: number;
+  /**
+   * The model's draws (outputs/uncertainty.ts), kept in the model with the intervals over them
+   * (`uncertainty.combined`): default 200; 0 = none.
+   */
+  draws?: number;
+  /** Probability of the central intervals over the draws (default 0.9). */
+  intervalLevel?: number;
   responseMultipliers?: number[];
   /** Extra ridge and transform options (intercept sign, RSSD zero penalty, ...). */
   context?: Omit<CandidateContextInput, 'kpi' | 'baseline' | 'channels' | 'window' | 'adstock'>;
@@ -128,6 +139,12 @@ export function completeMediaMixFit(
       options.bootstrapSamples && options.bootstrapSamples > 0
         ? { samples: options.bootstrapSamples, seed: options.seed ?? 1 }
         : undefined,
+    draws: {
+      draws: options.draws ?? MODEL_DRAW_DEFAULTS.draws,
+      level: options.intervalLevel ?? MODEL_DRAW_DEFAULTS.level,
+      seed: options.seed ?? 1,
+      hyperparameters: posterior?.genomes,
+    },
     posteriorRoas: posterior
       ? {
           draws: posterior.draws,

@@ -29,6 +29,7 @@ import {
   type ResponsePoint,
 } from '../model/predict';
 import { bootstrapIntervals, type BootstrapIntervals, type Interval } from './bootstrap';
+import { drawModelUncertainty, type ModelDrawOptions } from './uncertainty';
 
 export interface FitOutputOptions {
   kpiName?: string;
@@ -48,6 +49,11 @@ export interface FitOutputOptions {
    * channel in channel order, kept in the model's uncertainty.
    */
   posteriorRoas?: { draws: number; level: number; channels: DrawInterval[] };
+  /**
+   * The model's draws and the intervals over them (outputs/uncertainty.ts); default none here,
+   * fitMediaMix makes 200 over the posterior's draws.
+   */
+  draws?: ModelDrawOptions;
   provenance?: ModelProvenance;
 }
 
@@ -325,6 +331,12 @@ export function buildFittedModel(
 
   const uncertainty = modelUncertainty(model, options.posteriorRoas, intervals);
   if (uncertainty) model.uncertainty = uncertainty;
+  const drawn = options.draws
+    ? drawModelUncertainty(input, model, parameters, options.draws)
+    : null;
+  if (drawn) {
+    model.uncertainty = { ...model.uncertainty, ...drawn, level: drawn.level };
+  }
 
   return {
     model,

@@ -54,6 +54,11 @@ export interface PosteriorSummary {
   mean: Float64Array;
   /** Per paid channel: the median and 5th/95th percentiles of ROAS over the draws. */
   roas: { median: number; lower: number; upper: number }[];
+  /**
+   * Every kept draw's hyperparameters (draws x layout size, layout order, lambda the start
+   * candidate's), chain after chain: what the model's draws are refitted at.
+   */
+  genomes: Float64Array;
 }
 
 export const POSTERIOR_DEFAULTS = { chains: 4, steps: 10_000, priorStrength: 1, thin: 5 };
@@ -246,6 +251,8 @@ export function summarisePosterior(
 ): PosteriorSummary {
   const d = layout.size;
   const sum = new Float64Array(d);
+  const total = chains.reduce((n, chain) => n + chain.draws, 0);
+  const genomes = new Float64Array(total * d);
   let draws = 0;
   let accepted = 0;
   let proposed = 0;
@@ -256,7 +263,12 @@ export function summarisePosterior(
     accepted += chain.accepted;
     proposed += chain.proposed;
     for (let i = 0; i < chain.draws; i++) {
-      for (let j = 0; j < d; j++) sum[j] += chain.u[i * d + j];
+      for (let j = 0; j < d; j++) {
+        const u = chain.u[i * d + j];
+        sum[j] += u;
+        genomes[draws * d + j] = layout.lower[j] + (layout.upper[j] - layout.lower[j]) * u;
+      }
+      genomes[draws * d + layout.lambdaIndex] = lambda;
       for (let p = 0; p < paidCount; p++) roasDraws[p].push(chain.roas[i * paidCount + p]);
       draws++;
     }
@@ -273,6 +285,7 @@ export function summarisePosterior(
     draws,
     acceptance: proposed > 0 ? accepted / proposed : 0,
     mean,
+    genomes,
     roas: roasDraws.map((values) => {
       const sorted = values.slice().sort((a, b) => a - b);
       return {

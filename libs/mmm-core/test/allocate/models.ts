@@ -48,7 +48,7 @@ export function handModel(
     };
   });
   return {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: 'revenue', type: options.kpiType ?? 'revenue' },
     adstock: options.weibull ? 'weibull_cdf' : 'geometric',
     periods: { count: n, trainEnd: n },

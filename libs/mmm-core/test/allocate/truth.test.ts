@@ -11,7 +11,7 @@ import { generateSyntheticDataset, type SyntheticDataset } from '../../src/synth
 function trueModel(ds: SyntheticDataset): MediaMixModel {
   const n = ds.dates.length;
   return {
-    schemaVersion: 3,
+    schemaVersion: 4,
     kpi: { name: ds.kpiColumn, type: 'revenue' },
     adstock: 'geometric',
     periods: { count: n, trainEnd: n },

@@ -28,7 +28,7 @@ describe('serialized model', () => {
 
   it('round-trips through JSON with its schema version', () => {
     const parsed = parseModel(json);
-    expect(parsed.schemaVersion).toBe(3);
+    expect(parsed.schemaVersion).toBe(4);
     expect(parsed).toEqual(JSON.parse(json));
     expect(parsed.periods.dates?.[1]).toBe('2022-01-10');
   });
@@ -76,7 +76,10 @@ describe('serialized model', () => {
   }
 
   it.each([
-    [(m: Loose) => (m.schemaVersion = 1), 'invalid model: schemaVersion: expected 2 or 3, got 1'],
+    [
+      (m: Loose) => (m.schemaVersion = 1),
+      'invalid model: schemaVersion: expected 2, 3 or 4, got 1',
+    ],
     [
       (m: Loose) => (m.channels[1].saturation.alpha = 'x'),
       'invalid model: channels[1].saturation.alpha: expected a finite number, got "x"',
@@ -127,7 +130,7 @@ describe('serialized model', () => {
       hyperparameters: { tv_thetas: 0.3, lambda: 0.5 },
     };
     const parsed = parseModel(JSON.stringify(v2));
-    expect(parsed.schemaVersion).toBe(3);
+    expect(parsed.schemaVersion).toBe(4);
     expect(parsed.provenance).toEqual({
       engine: { name: '@mmm/core', version: 'unknown (schema 2)' },
       seed: 7,

@@ -2,6 +2,7 @@ import { parseConfig, type BaseConfig } from '../config';
 import { createLogger } from '../logger';
 import { startService, type RunningService, type ServiceDefinition } from '../service';
 import type { SubgraphContext } from '../subgraph';
+import { gatewayHeaders, TEST_SIGNING_SECRET, type TestCaller } from './identity';
 import { startNatsServer, type NatsServer } from './nats-server';
 
 export interface GraphQLReply {
@@ -14,11 +15,15 @@ export interface GraphQLReply {
 export interface ServiceUnderTest {
   nats: NatsServer;
   service: RunningService;
-  /** POSTs a query, in a workspace when given (x-workspace-id). */
+  /**
+   * POSTs a query as the gateway would send it: signed for an admin of the workspace given
+   * (`default` otherwise), or for the caller given.
+   */
   query(
     query: string,
     workspace?: string,
     variables?: Record<string, unknown>,
+    caller?: TestCaller,
   ): Promise<GraphQLReply>;
   /** GETs a path beside /graphql (e.g. /readyz). */
   get(path: string): Promise<Response>;
@@ -40,7 +45,12 @@ export async function startServiceForTest<C extends SubgraphContext, Cfg extends
 ): Promise<ServiceUnderTest> {
   const nats = await startNatsServer();
   try {
-    const env = { SHUTDOWN_READY_GRACE_MS: '0', ...options.env, NATS_URL: nats.url };
+    const env = {
+      SHUTDOWN_READY_GRACE_MS: '0',
+      GATEWAY_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      ...options.env,
+      NATS_URL: nats.url,
+    };
     const config = options.parse ? options.parse(env) : (parseConfig(env) as Cfg);
     const service = await startService(definition, {
       config,
@@ -52,12 +62,12 @@ export async function startServiceForTest<C extends SubgraphContext, Cfg extends
     return {
       nats,
       service,
-      async query(query, workspace, variables) {
+      async query(query, workspace, variables, caller) {
         const res = await fetch(service.url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            ...(workspace ? { 'x-workspace-id': workspace } : {}),
+            ...gatewayHeaders({ workspace, ...caller }),
           },
           body: JSON.stringify({ query, variables }),
         });

@@ -33,7 +33,10 @@ export interface EstimateInterval {
   lower: number | null;
   upper: number | null;
   level: number | null;
-  /** 'posterior' (over the hyperparameters) or 'bootstrap'; null without an interval. */
+  /**
+   * 'posterior-bootstrap' (over the model's draws: hyperparameters, coefficients, noise),
+   * 'posterior' (over the hyperparameters) or 'bootstrap'; null without an interval.
+   */
   method: string | null;
 }
 
@@ -164,7 +167,25 @@ export function modelRecord(
     const s = channel.saturation;
     if (s.type === 'hill') Object.assign(hyperparameters, { alpha: s.alpha, gamma: s.gamma });
     else hyperparameters.lam = s.lam;
-    // The posterior's spread is the default choice's own; the bootstrap's where there is none.
+    // The model's draws carry the whole uncertainty (schema 4); a model saved before them has
+    // the posterior's spread (the default choice's own), else the bootstrap's.
+    const combined = uncertainty?.combined;
+    const drawn = combined?.channels.find((c) => c.name === summary.name);
+    if (combined && drawn) {
+      return {
+        ...summary,
+        coefficient: channel.coefficient,
+        hyperparameters,
+        roasInterval: interval(summary.roas, drawn.roas, level, combined.method),
+        cpaInterval: interval(summary.cpa, drawn.cpa, level, combined.method),
+        contributionInterval: interval(
+          summary.contribution,
+          drawn.contribution,
+          level,
+          combined.method,
+        ),
+      };
+    }
     const roasDraws = posterior?.roas ?? bootstrap?.roas;
     const cpaDraws = posterior ? posterior.cpa : bootstrap?.cpa;
     const method = posterior ? 'posterior' : 'bootstrap';

@@ -3,6 +3,7 @@ import {
   AllocationScenarioError,
   efficientFrontier,
   InfeasibleAllocationError,
+  modelDraws,
   type AllocationResult,
   type AllocationScenario,
   type MediaMixModel,
@@ -24,22 +25,18 @@ export interface Solution {
   frontier: FrontierEntry[] | null;
 }
 
-/**
- * Alternative models for intervals. A saved model carries interval summaries of the fit, not
- * whole refitted models, so there is nothing to evaluate a plan under yet: the intervals stay
- * null until the model keeps its draws.
- */
-export function modelDraws(_model: MediaMixModel): MediaMixModel[] {
-  return [];
-}
-
 /** The allocation of a scenario, and the frontier at `budgets` when given; engine errors pass. */
 export function solveScenario(
   model: MediaMixModel,
   scenario: AllocationScenario,
   budgets: number[] | null,
 ): Solution {
-  const options = { draws: modelDraws(model) };
+  // The intervals of the response and lift: the plan evaluated under each of the model's draws
+  // (none for a model saved before schema 4: then they stay null).
+  const options = {
+    draws: modelDraws(model),
+    intervalLevel: model.uncertainty?.level ?? 0.9,
+  };
   const allocation = allocateBudget(model, scenario, options);
   if (!budgets) return { allocation, frontier: null };
   const current = allocation.response.current.estimate;
