@@ -206,6 +206,25 @@ describe('the chart renders', () => {
     ).toBe(false);
   });
 
+  it('schedules the daily pull of every data source the same way', () => {
+    const cron = find(defaults, 'CronJob', 'mmm-daily-pull').spec as any;
+    expect(cron.concurrencyPolicy).toBe('Forbid');
+    expect(cron.schedule).toBe('0 2 * * *');
+    expect(cron.jobTemplate.spec.template.spec.containers[0].args).toEqual([
+      'request',
+      'pull',
+      '--all-sources',
+      '--days',
+      '730',
+      '--timeout-seconds',
+      '540',
+      '--gateway',
+      'http://mmm-gateway:4000/graphql',
+      '--workspace',
+      'default',
+    ]);
+  });
+
   it('passes OTLP settings and resource attributes, and references secrets without their values', () => {
     const docs = render({
       set: {

@@ -1,7 +1,8 @@
 /**
  * `mmm request`: asks a running platform for work through its gateway, with the same GraphQL
  * mutation a person would send, so a schedule (the chart's CronJobs) and a person take one path:
- * `training` (trainModel), `optimization` (optimizeBudget) and `report` (generateReport).
+ * `training` (trainModel), `optimization` (optimizeBudget), `report` (generateReport) and `pull`
+ * (pullSource).
  */
 import type { Io } from './fit';
 import { UsageError } from './errors';
@@ -26,9 +27,15 @@ usage: mmm request optimization --gateway URL [--workspace W] (--model ID | --pr
 usage: mmm request report --gateway URL [--workspace W] (--model ID | --production)
   [--format HTML|PDF] [--with-latest-scenario] [--timeout-seconds S]
   Renders the executive report (the generateReport mutation) of one model or of every
-  production model, with the model's newest scenario when asked.`;
+  production model, with the model's newest scenario when asked.
 
-const KINDS = ['training', 'optimization', 'report'] as const;
+usage: mmm request pull --gateway URL [--workspace W] (--source ID | --all-sources)
+  [--days N] [--timeout-seconds S]
+  Pulls a data source (the pullSource mutation), or every source of the workspace, into a new
+  dataset version: the last N days up to yesterday (UTC), or the source's own lookback. A failed
+  pull keeps the previous version; its code and reason are printed and the exit code is 1.`;
+
+const KINDS = ['training', 'optimization', 'report', 'pull'] as const;
 export type RequestKind = (typeof KINDS)[number];
 
 /** One model, or every production model of the workspace. */
@@ -56,6 +63,7 @@ export type RequestArgs = Door &
         name: string | undefined;
       }
     | { kind: 'report'; target: ModelTarget; format: 'HTML' | 'PDF'; withLatestScenario: boolean }
+    | { kind: 'pull'; target: { source: string } | { all: true }; days: number | undefined }
   );
 
 const DOOR_FLAGS = ['gateway', 'workspace', 'timeout-seconds', 'token-file'];
@@ -79,6 +87,10 @@ const FLAGS: Record<RequestKind, { values: Set<string>; booleans: Set<string> }>
   report: {
     values: new Set([...DOOR_FLAGS, 'model', 'format']),
     booleans: new Set(['production', 'with-latest-scenario']),
+  },
+  pull: {
+    values: new Set([...DOOR_FLAGS, 'source', 'days']),
+    booleans: new Set(['all-sources']),
   },
 };
 
@@ -161,6 +173,19 @@ export function parseRequestArgs(
       objective:
         objective === undefined ? 'RESPONSE' : oneOf('objective', objective, ['RESPONSE', 'ROI']),
       name: flags.get('name'),
+    };
+  }
+  if (known === 'pull') {
+    const source = flags.get('source');
+    if ((source === undefined) === !flags.has('all-sources')) {
+      throw new UsageError('give exactly one of --source and --all-sources');
+    }
+    const days = flags.get('days');
+    return {
+      ...door,
+      kind: known,
+      target: source !== undefined ? { source } : { all: true },
+      days: days === undefined ? undefined : integerFlag('days', days, 1, 3660),
     };
   }
   if (known === 'report') {
@@ -281,6 +306,22 @@ const REPORT = `mutation ScheduledReport($modelId: ID!, $scenarioId: ID, $format
   generateReport(modelId: $modelId, scenarioId: $scenarioId, format: $format) { id status }
 }`;
 
+const SOURCES = `query ScheduledPullSources { sources { id name kind } }`;
+const PULL = `mutation ScheduledPull($sourceId: ID!, $dateRange: DateRangeInput) {
+  pullSource(sourceId: $sourceId, dateRange: $dateRange) {
+    ok
+    dataset { id periodCount endDate }
+    failure { failureCode message startDate endDate }
+  }
+}`;
+
+/** The last `days` days up to yesterday (UTC): yesterday is the last complete day. */
+export function lastDays(days: number, now: Date): { start: string; end: string } {
+  const yesterday = Math.floor(now.getTime() / 86_400_000) - 1;
+  const day = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
+  return { start: day(yesterday - days + 1), end: day(yesterday) };
+}
+
 type Target = { id: string; label: string };
 
 /** Runs one request per target; a refused target is named on stderr and the others go on. */
@@ -323,8 +364,41 @@ async function modelTargets(args: Door & { target: ModelTarget }): Promise<Targe
   }));
 }
 
+async function pullSources(args: Extract<RequestArgs, { kind: 'pull' }>, io: Io): Promise<number> {
+  let targets: Target[];
+  if ('source' in args.target) {
+    targets = [{ id: args.target.source, label: args.target.source }];
+  } else {
+    const data = await graphql(args, SOURCES, {});
+    targets = (data.sources as { id: string; name: string; kind: string }[]).map((s) => ({
+      id: s.id,
+      label: `${s.id} (${s.name}, ${s.kind})`,
+    }));
+  }
+  if (targets.length === 0) {
+    io.stdout('no sources in the workspace: nothing to pull');
+    return 0;
+  }
+  const dateRange = args.days === undefined ? undefined : lastDays(args.days, new Date());
+  return forEachTarget(io, targets, 'source', async (target) => {
+    const data = await graphql(args, PULL, { sourceId: target.id, dateRange });
+    const pulled = data.pullSource as {
+      ok: boolean;
+      dataset: { id: string; periodCount: number; endDate: string } | null;
+      failure: { failureCode: string; message: string } | null;
+    };
+    if (!pulled.ok || pulled.dataset === null) {
+      // The previous version stays; the schedule should still see the run fail.
+      throw new GatewayError(`${pulled.failure?.failureCode}: ${pulled.failure?.message}`);
+    }
+    const { dataset } = pulled;
+    return `pulled source ${target.label}: dataset ${dataset.id} (${dataset.periodCount} periods, to ${dataset.endDate})`;
+  });
+}
+
 export async function requestCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseRequestArgs(argv, io.env ?? {});
+  if (args.kind === 'pull') return pullSources(args, io);
   if (args.kind === 'training') {
     const targets = await datasetTargets(args);
     if (targets.length === 0) {

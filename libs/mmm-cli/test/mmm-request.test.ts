@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { runCli } from '../src/cli';
-import { newestByName } from '../src/request';
+import { lastDays, newestByName } from '../src/request';
 
 /**
  * A stand-in gateway on loopback that records what it is sent: the command's contract is the
@@ -76,6 +76,47 @@ const server = http.createServer((req, res) => {
         JSON.stringify({
           data: {
             model: { id: variables.id, optimizations: [{ id: 'sc-new' }, { id: 'sc-old' }] },
+          },
+        }),
+      );
+      return;
+    }
+    if (query.includes('pullSource')) {
+      const failed = variables.sourceId === 'src-bad';
+      res.end(
+        JSON.stringify({
+          data: {
+            pullSource: failed
+              ? {
+                  ok: false,
+                  dataset: null,
+                  failure: {
+                    failureCode: 'SOURCE_THROTTLED',
+                    message: 'Meta is throttling the account',
+                  },
+                }
+              : {
+                  ok: true,
+                  dataset: {
+                    id: `ds-${String(variables.sourceId)}`,
+                    periodCount: 30,
+                    endDate: '2024-07-07',
+                  },
+                  failure: null,
+                },
+          },
+        }),
+      );
+      return;
+    }
+    if (query.includes('sources {')) {
+      res.end(
+        JSON.stringify({
+          data: {
+            sources: [
+              { id: 'src-1', name: 'google ads', kind: 'GOOGLE_ADS' },
+              { id: 'src-bad', name: 'meta', kind: 'META_ADS' },
+            ],
           },
         }),
       );
@@ -370,6 +411,60 @@ describe('mmm request report', () => {
     [
       ['request', 'optimization', '--gateway', 'http://g', '--production', '--format', 'PDF'],
       'unknown flag --format',
+    ],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const r = await mmm(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('mmm request pull (the daily pull schedule)', () => {
+  it('pulls every source of the workspace and fails the run when one pull failed', async () => {
+    const r = await mmm(
+      'request',
+      'pull',
+      '--gateway',
+      gateway,
+      '--workspace',
+      'acme',
+      '--all-sources',
+      '--days',
+      '30',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      'pulled source src-1 (google ads, GOOGLE_ADS): dataset ds-src-1 (30 periods, to 2024-07-07)',
+    );
+    expect(r.stderr).toBe(
+      'mmm request: source src-bad (meta, META_ADS): SOURCE_THROTTLED: Meta is throttling the account',
+    );
+    const pulls = seen.filter((s) => s.query.includes('pullSource'));
+    expect(pulls.map((s) => s.workspace)).toEqual(['acme', 'acme']);
+    expect(pulls[0].variables).toEqual({ sourceId: 'src-1', dateRange: lastDays(30, new Date()) });
+  });
+
+  it('pulls one source over its own lookback when no --days is given', async () => {
+    const r = await mmm('request', 'pull', '--gateway', gateway, '--source', 'src-7');
+    expect(r.code).toBe(0);
+    expect(seen.map((s) => s.variables)).toEqual([{ sourceId: 'src-7' }]);
+  });
+
+  it('ends the range yesterday (UTC)', () => {
+    expect(lastDays(3, new Date('2024-03-01T05:00:00Z'))).toEqual({
+      start: '2024-02-27',
+      end: '2024-02-29',
+    });
+  });
+
+  it.each([
+    [
+      ['request', 'pull', '--gateway', 'http://g'],
+      'give exactly one of --source and --all-sources',
+    ],
+    [
+      ['request', 'pull', '--gateway', 'http://g', '--all-sources', '--days', '0'],
+      '--days must be an integer from 1 to 3660',
     ],
   ])('refuses %j with exit code 2', async (args, message) => {
     const r = await mmm(...args);

@@ -214,6 +214,17 @@ export const FAILURE_CODES = {
   CANCELLED: 'Someone cancelled the job.',
   UNDECODABLE: 'The message body is not the protobuf message its subject carries.',
   HANDLER_FAILED: 'The handler failed on every attempt with an unexpected error; see the reason.',
+  SOURCE_NOT_CONFIGURED:
+    'The data source needs a setting or credential the service was not given (see the ingestion README).',
+  SOURCE_AUTH_FAILED:
+    'The data source refused the credentials (expired or revoked token, no access to the account).',
+  SOURCE_THROTTLED:
+    'The data source kept throttling the pull (quota or rate limit) after every backoff.',
+  SOURCE_REJECTED:
+    'The data source refused the request itself (a bad query, an unknown account, a failed report run).',
+  SOURCE_UNREACHABLE: 'The data source could not be reached or kept failing on its side.',
+  SOURCE_EMPTY: 'The pull returned no rows for its date range.',
+  SOURCE_INVALID_DATA: 'The pulled rows fail the dataset validation; the issues say where.',
 } as const;
 export type FailureCode = keyof typeof FAILURE_CODES;
 

@@ -1,5 +1,6 @@
 import {
   JOURNEY_DATASET_ID,
+  NotFoundError,
   ValidationError,
   type GraphQLResolverMap,
   type SubgraphContext,
@@ -7,14 +8,39 @@ import {
 import type { DatasetCatalog, DatasetRecord, RequestScope } from './domain/catalog';
 import type { JourneyCatalog } from './domain/journey-catalog';
 import type { JourneyColumnMapping } from './domain/journeys';
+import type {
+  ConnectSourceRequest,
+  PullOutcome,
+  SourceCatalog,
+  SourceRecord,
+} from './domain/sources';
 import type { SyntheticRequest, SyntheticSource } from './domain/synthetic';
-import type { ColumnRoles, Frequency, KpiType, SourceFormat } from './domain/types';
+import type { ColumnRoles, Frequency, KpiType, LongOptions, SourceFormat } from './domain/types';
 
 export interface IngestionContext extends SubgraphContext {
   catalog: DatasetCatalog;
   journeys: JourneyCatalog;
   synthetic: SyntheticSource;
+  sources: SourceCatalog;
 }
+
+interface LongFormatInput {
+  columns?: Partial<Record<keyof LongOptions['columns'], string | null>> | null;
+  channelMap?: Array<{ from: string; to: string }> | null;
+  exposure?: LongOptions['exposure'] | null;
+  series?: string | null;
+}
+
+type ConnectSourceInput = Omit<
+  ConnectSourceRequest,
+  'account' | 'query' | 'file' | 'conversionAction' | 'long'
+> & {
+  account?: string | null;
+  query?: string | null;
+  file?: string | null;
+  conversionAction?: string | null;
+  long?: LongFormatInput | null;
+};
 
 interface IngestJourneysInput {
   name?: string | null;
@@ -39,6 +65,7 @@ interface IngestDatasetInput {
   aggregateToWeekly?: boolean | null;
   missingMediaAsZero?: boolean | null;
   autoTrain?: boolean | null;
+  long?: LongFormatInput | null;
 }
 
 interface SyntheticDatasetInput {
@@ -52,6 +79,27 @@ interface SyntheticDatasetInput {
 }
 
 const DATASET_ID = /^ds_[0-9a-f]{20}$/;
+const SOURCE_ID = /^src_[0-9a-f]{16}$/;
+
+/** The pivot options the caller gave, without nulls (defaults are the domain's). */
+function longOptions(input: LongFormatInput | null | undefined): Partial<LongOptions> | undefined {
+  if (!input) return undefined;
+  const columns: Partial<LongOptions['columns']> = {};
+  for (const [field, name] of Object.entries(input.columns ?? {})) {
+    if (name !== null && name !== undefined) columns[field as keyof LongOptions['columns']] = name;
+  }
+  return {
+    columns: columns as LongOptions['columns'],
+    channelMap: input.channelMap ?? [],
+    exposure: input.exposure ?? 'IMPRESSIONS',
+  };
+}
+
+function pullResult(outcome: PullOutcome) {
+  return outcome.ok
+    ? { ok: true, source: outcome.source, dataset: outcome.dataset, failure: null }
+    : { ok: false, source: outcome.source, dataset: null, failure: outcome.source.lastPull };
+}
 
 /** The mapping without the fields the caller left out or set to null. */
 function journeyColumns(input: IngestJourneysInput['columns']): JourneyColumnMapping {
@@ -99,6 +147,9 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
     journeyDatasets: (_parent, _args, ctx: IngestionContext) => ctx.journeys.list(scope(ctx)),
     journeyDataset: (_parent, { id }: { id: string }, ctx: IngestionContext) =>
       JOURNEY_DATASET_ID.test(id) ? ctx.journeys.get(scope(ctx), id) : null,
+    sources: (_parent, _args, ctx: IngestionContext) => ctx.sources.list(scope(ctx)),
+    source: (_parent, { id }: { id: string }, ctx: IngestionContext) =>
+      SOURCE_ID.test(id) ? ctx.sources.get(scope(ctx), id) : null,
   },
   Mutation: {
     ingestDataset: async (
@@ -115,6 +166,8 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
         aggregateToWeekly: input.aggregateToWeekly ?? false,
         missingMediaAsZero: input.missingMediaAsZero ?? false,
         autoTrain: input.autoTrain ?? false,
+        long: longOptions(input.long) as LongOptions | undefined,
+        series: input.long?.series ?? null,
       });
       return outcome.dataset;
     },
@@ -153,6 +206,31 @@ export const resolvers: GraphQLResolverMap<IngestionContext> = {
       });
       return outcome.dataset;
     },
+    connectSource: (_parent, { input }: { input: ConnectSourceInput }, ctx: IngestionContext) =>
+      ctx.sources.connect(scope(ctx), {
+        ...input,
+        account: input.account ?? null,
+        query: input.query ?? null,
+        file: input.file ?? null,
+        conversionAction: input.conversionAction ?? null,
+        long: longOptions(input.long),
+      }),
+    pullSource: async (
+      _parent,
+      args: { sourceId: string; dateRange?: { start?: string | null; end?: string | null } | null },
+      ctx: IngestionContext,
+    ) => {
+      if (!SOURCE_ID.test(args.sourceId)) throw new NotFoundError('source', args.sourceId);
+      const outcome = await ctx.sources.pull(scope(ctx), args.sourceId, {
+        start: args.dateRange?.start ?? undefined,
+        end: args.dateRange?.end ?? undefined,
+      });
+      return pullResult(outcome);
+    },
+  },
+  Source: {
+    dataset: (record: SourceRecord, _args: unknown, ctx: IngestionContext) =>
+      record.datasetId === null ? null : ctx.catalog.get(scope(ctx), record.datasetId),
   },
   JourneyDataset: {
     __resolveReference: (reference: { id: string }, ctx: IngestionContext) =>

@@ -7,6 +7,7 @@ import {
   type JourneyDatasetRecord,
 } from './domain/journey-catalog';
 import { startEventRelay } from './domain/relay';
+import { connectorFor, createSourceCatalog, type SourceEnvironment } from './domain/sources';
 import { coreSyntheticSource } from './domain/synthetic';
 import { EVENTS, natsAnnouncer, natsJourneyAnnouncer } from './events';
 import { resolvers, type IngestionContext } from './resolvers';
@@ -62,8 +63,16 @@ export const ingestionService: ServiceDefinition<IngestionContext, IngestionConf
       logger,
     });
     const synthetic = coreSyntheticSource();
+    const environment = sourceEnvironment(config);
+    const sources = createSourceCatalog({
+      metadata: (workspaceId) =>
+        workspaceStorage({ kv: storage.kv, files: storage.files }, workspaceId).kv.datasets,
+      datasets: catalog,
+      connector: (source) => connectorFor(source, environment),
+      logger,
+    });
     return {
-      context: (base) => ({ ...base, catalog, journeys, synthetic }),
+      context: (base) => ({ ...base, catalog, journeys, synthetic, sources }),
       async stop() {
         await relay.stop();
         await journeyRelay.stop();
@@ -73,3 +82,32 @@ export const ingestionService: ServiceDefinition<IngestionContext, IngestionConf
     };
   },
 };
+
+/** The sources' side of the configuration: base URLs, credentials and limits. */
+export function sourceEnvironment(config: IngestionConfig): SourceEnvironment {
+  return {
+    googleAdsApiUrl: config.GOOGLE_ADS_API_URL,
+    googleAdsDeveloperToken: config.GOOGLE_ADS_DEVELOPER_TOKEN,
+    googleAdsLoginCustomerId: config.GOOGLE_ADS_LOGIN_CUSTOMER_ID,
+    googleOAuthTokenUrl: config.GOOGLE_OAUTH_TOKEN_URL,
+    googleOAuthClientId: config.GOOGLE_OAUTH_CLIENT_ID,
+    googleOAuthClientSecret: config.GOOGLE_OAUTH_CLIENT_SECRET,
+    googleOAuthRefreshToken: config.GOOGLE_OAUTH_REFRESH_TOKEN,
+    metaGraphApiUrl: config.META_GRAPH_API_URL,
+    metaAccessToken: config.META_ACCESS_TOKEN,
+    ga4DataApiUrl: config.GA4_DATA_API_URL,
+    postgresUrl: config.POSTGRES_SOURCE_URL,
+    duckDbRoot: config.DUCKDB_SOURCE_ROOT,
+    duckDbMemoryLimit: config.DUCKDB_MEMORY_LIMIT,
+    duckDbThreads: config.DUCKDB_THREADS,
+    http: {
+      maxAttempts: config.SOURCE_MAX_ATTEMPTS,
+      backoffMs: config.SOURCE_BACKOFF_MS,
+      maxWaitMs: config.SOURCE_MAX_WAIT_MS,
+      timeoutMs: config.SOURCE_TIMEOUT_MS,
+    },
+    metaPollIntervalMs: config.META_POLL_INTERVAL_MS,
+    metaMaxPolls: config.META_MAX_POLLS,
+    sqlStatementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS,
+  };
+}

@@ -62,11 +62,12 @@ export function startIngestion(natsUrl: string, env: Record<string, string> = {}
   });
 }
 
-export async function startRig(): Promise<Rig> {
+/** `env`: the service's own variables (e.g. the data sources' base URLs and credentials). */
+export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   // As main.ts does first: without it no trace context would cross NATS.
   startTelemetry('ingestion-test');
   const server = await testkit.startNatsServer();
-  const ingestion = await startIngestion(server.url);
+  const ingestion = await startIngestion(server.url, env);
   const listener: NatsConnection = await connectNats({
     NATS_URL: server.url,
     name: 'test-listener',

@@ -9,8 +9,9 @@ import {
   type StoredTable,
 } from '@mmm/platform';
 import { contentHash, datasetId } from './identity';
+import { prepareLongDataset, resolveLongOptions } from './long';
 import { prepareDataset, type PreparedDataset } from './prepare';
-import type { IngestOptions, Issue, SourceFormat } from './types';
+import { LONG_FORMATS, type IngestOptions, type Issue, type SourceFormat } from './types';
 
 /** KV kind and object kinds of this service (`<workspace>.<kind>.<id>` keys): the contract's. */
 export const KINDS = DATASET_KINDS;
@@ -82,6 +83,8 @@ export interface DatasetAnnouncer {
 
 export interface IngestRequest extends IngestOptions {
   content: string;
+  /** Long formats: wide rows (date, KPI, controls) in the same format family. */
+  series?: string | null;
   name?: string | null;
   /** Ask modeling to train once stored; not part of what the dataset is (nor its id). */
   autoTrain?: boolean;
@@ -193,10 +196,18 @@ export function createDatasetCatalog(deps: CatalogDeps) {
   }
 
   async function ingest(scope: RequestScope, request: IngestRequest): Promise<IngestOutcome> {
-    const { content, name, autoTrain, ...options } = request;
-    const prepared = prepareDataset(content, options);
+    const { name, autoTrain, series, content: file, ...given } = request;
+    const isLong = LONG_FORMATS.has(given.format);
+    const options: IngestOptions = isLong
+      ? { ...given, long: resolveLongOptions(given.long) }
+      : { ...given, long: undefined };
+    const prepared = isLong
+      ? prepareLongDataset(file, series, options)
+      : prepareDataset(file, options);
     if (!prepared.ok) throw new DatasetValidationError(prepared.issues, prepared.issueCount);
 
+    // A long file with its KPI series is stored (and hashed) as one document holding both.
+    const content = isLong && series ? JSON.stringify({ rows: file, series }) : file;
     const id = datasetId(content, options);
     const stores = deps.stores(scope.workspaceId);
     const existing = await stores.metadata.getEntry<DatasetRecord>(KINDS.dataset, id);

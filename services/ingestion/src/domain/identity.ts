@@ -40,6 +40,16 @@ export function canonicalOptions(options: IngestOptions): unknown {
       organic: [...(roles.organic ?? [])].sort(byName),
       controls: [...(roles.controls ?? [])].sort(byName),
     },
+    ...(options.long
+      ? {
+          long: {
+            ...options.long,
+            channelMap: [...options.long.channelMap]
+              .map((m) => ({ from: m.from.trim(), to: m.to.trim() }))
+              .sort((a, b) => byName(a.from, b.from)),
+          },
+        }
+      : {}),
   };
 }
 

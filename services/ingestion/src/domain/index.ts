@@ -9,3 +9,6 @@ export * from './synthetic';
 export * from './relay';
 export * from './journeys';
 export * from './journey-catalog';
+export * from './long';
+export * from './exports';
+export * from './sources';

@@ -1,6 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describeRow, type IssueList, type RowPlace } from './issues';
-import type { SourceFormat } from './types';
 
 /** A cell as it came from the file: CSV gives strings, JSON any scalar. */
 export type Cell = string | number | boolean | null | undefined;
@@ -28,7 +27,7 @@ interface CsvRecord {
  */
 export function readSource(
   content: string,
-  format: SourceFormat,
+  format: 'CSV' | 'JSON',
   issues: IssueList,
 ): SourceTable | null {
   if (content.trim() === '') {

@@ -2,7 +2,7 @@ import { aggregateToWeekly } from './aggregate';
 import { daysPerPeriod, formatDay, parseDay } from './dates';
 import { describeRow, IssueList, type RowPlace } from './issues';
 import { readNumber } from './numbers';
-import { readSource, type SourceRow } from './parse';
+import { readSource, type SourceRow, type SourceTable } from './parse';
 import { resolveRoles, type RoleColumn } from './roles';
 import { summarize } from './stats';
 import type {
@@ -65,6 +65,20 @@ interface DatedRow {
  */
 export function prepareDataset(content: string, options: IngestOptions): PrepareResult {
   const issues = new IssueList();
+  const source = readSource(content, options.format === 'JSON' ? 'JSON' : 'CSV', issues);
+  if (source === null) return failed(issues);
+  return prepareSource(source, options, issues);
+}
+
+/**
+ * Validates and normalizes rows already read (a wide file, or the wide table a long file was
+ * pivoted to), adding to the problems found so far.
+ */
+export function prepareSource(
+  source: SourceTable,
+  options: IngestOptions,
+  issues: IssueList,
+): PrepareResult {
   if (options.aggregateToWeekly && options.frequency !== 'DAILY') {
     issues.add({
       row: null,
@@ -73,8 +87,6 @@ export function prepareDataset(content: string, options: IngestOptions): Prepare
       message: 'aggregateToWeekly applies to DAILY data only; the frequency given is WEEKLY.',
     });
   }
-  const source = readSource(content, options.format, issues);
-  if (source === null) return failed(issues);
 
   const roles = resolveRoles(options.roles, source.header, issues);
   if (source.rows.length === 0) {
@@ -180,7 +192,7 @@ export function prepareDataset(content: string, options: IngestOptions): Prepare
   };
 }
 
-function failed(issues: IssueList): PrepareResult {
+export function failed(issues: IssueList): PrepareResult {
   return { ok: false, issues: issues.listed, issueCount: issues.total };
 }
 

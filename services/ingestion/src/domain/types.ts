@@ -14,7 +14,77 @@ export type KpiType = DatasetKpiType;
 export type Frequency = DatasetFrequency;
 export type ColumnRole = DatasetColumnRole;
 
-export type SourceFormat = 'CSV' | 'JSON';
+/**
+ * How a file is written: wide (a column per channel), long (a row per date and channel, the
+ * shape of ad-reporting marts) or an ad platform's own export (long, in its column names).
+ */
+export type SourceFormat =
+  | 'CSV'
+  | 'JSON'
+  | 'LONG_CSV'
+  | 'LONG_JSON'
+  | 'GOOGLE_ADS_CSV'
+  | 'META_ADS_CSV'
+  | 'GA4_CSV';
+
+/** Formats whose rows are dates x channels, pivoted to the wide table. */
+export const LONG_FORMATS: ReadonlySet<SourceFormat> = new Set([
+  'LONG_CSV',
+  'LONG_JSON',
+  'GOOGLE_ADS_CSV',
+  'META_ADS_CSV',
+  'GA4_CSV',
+]);
+
+/** The measures a long row may carry, besides its date and channel. */
+export const LONG_METRICS = ['spend', 'impressions', 'clicks', 'conversions', 'revenue'] as const;
+export type LongMetric = (typeof LONG_METRICS)[number];
+
+/** The file's column for the date, the channel and each measure of a long row. */
+export interface LongColumns {
+  date: string;
+  channel: string;
+  spend: string;
+  impressions: string;
+  clicks: string;
+  conversions: string;
+  revenue: string;
+}
+
+export const DEFAULT_LONG_COLUMNS: LongColumns = {
+  date: 'date',
+  channel: 'channel',
+  spend: 'spend',
+  impressions: 'impressions',
+  clicks: 'clicks',
+  conversions: 'conversions',
+  revenue: 'revenue',
+};
+
+/** How long rows become the wide table. */
+export interface LongOptions {
+  columns: LongColumns;
+  /**
+   * Platform or campaign-type names to model channels; several names may go to one channel
+   * (their rows are summed). When not empty, a name it does not list is an error.
+   */
+  channelMap: Array<{ from: string; to: string }>;
+  /** Which measure becomes each channel's exposure column. */
+  exposure: 'NONE' | 'IMPRESSIONS' | 'CLICKS';
+}
+
+/** One row of the long format: what connectors and SQL sources return. */
+export interface LongRow {
+  /** YYYY-MM-DD. */
+  date: string;
+  channel: string;
+  /** Absent where the source knows no cost (GA4): the channel is then organic. */
+  spend?: number | null;
+  impressions?: number | null;
+  clicks?: number | null;
+  conversions?: number | null;
+  revenue?: number | null;
+}
 
 /** One paid channel: its spend column and, optionally, an exposure column (e.g. impressions). */
 export interface PaidMediaRole {
@@ -43,6 +113,8 @@ export interface IngestOptions {
   aggregateToWeekly: boolean;
   /** Read empty spend, exposure and organic cells as 0 instead of rejecting them. */
   missingMediaAsZero: boolean;
+  /** Long formats only: how the rows are pivoted (roles.paidMedia then comes from the data). */
+  long?: LongOptions;
 }
 
 /**
