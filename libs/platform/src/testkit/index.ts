@@ -2,3 +2,4 @@ export { freePort, natsServerBinary, startNatsServer } from './nats-server';
 export type { NatsServer, NatsServerOptions } from './nats-server';
 export { eventually, startServiceForTest } from './service';
 export type { GraphQLReply, ServiceUnderTest } from './service';
+export { notAudit, storeSnapshot } from './store';
