@@ -17,6 +17,7 @@ import {
   parseIngestionConfig,
   prepareDataset,
   prepareJourneys,
+  textSlices,
   type IngestOptions,
   type Issue,
   type PrepareJourneysResult,
@@ -358,6 +359,30 @@ describe('prepareDataset on generated files (domain)', () => {
 });
 
 describe('prepareJourneys on generated files (domain)', () => {
+  // Regression, found by the property below: a slice size of 1 on text starting with a
+  // surrogate pair (an emoji, any character beyond U+FFFF) made textSlices yield empty slices
+  // forever, and prepareJourneys never returned. Catches: the pair being cut back to nothing.
+  it('slices text with characters beyond U+FFFF at any size, ending, and losing nothing', () => {
+    expect([...textSlices('\u{103DA3}', 1)]).toEqual(['\u{103DA3}']);
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        (text, size) => {
+          const slices = [...textSlices(text, size)];
+          expect(slices.every((slice) => slice.length > 0)).toBe(true);
+          expect(slices.join('')).toBe(text);
+          // No slice ends on the first half of a pair.
+          for (const slice of slices.slice(0, -1)) {
+            const last = slice.charCodeAt(slice.length - 1);
+            expect(last >= 0xd800 && last <= 0xdbff).toBe(false);
+          }
+        },
+      ),
+      counted('journeys: text slices', 500),
+    );
+  });
+
   it('accepts the uncorrupted base file', () => {
     const csv = [JOURNEY_HEADER, ...journeyRows(10).map((r) => r.join(','))].join('\n');
     expect(prepareJourneys(csv, { format: 'CSV', columns: {} }).ok).toBe(true);

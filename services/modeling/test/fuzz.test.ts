@@ -170,10 +170,10 @@ function issuesOf(run: () => unknown): Array<{ field: string; message: string }>
     const issues = (error as TrainingRequestError).issues;
     expect(issues.length).toBeGreaterThan(0);
     for (const issue of issues) {
-      expect(issue.field).toMatch(/^input(\.|$)/);
+      expect(issue.field ?? '').toMatch(/^input(\.|$)/);
       expect(issue.message.length).toBeGreaterThan(0);
     }
-    return issues;
+    return issues.map((i) => ({ field: i.field ?? '', message: i.message }));
   }
   throw new Error('expected a refusal, the config was accepted');
 }

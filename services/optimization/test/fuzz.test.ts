@@ -163,8 +163,8 @@ function issuesOf(run: () => unknown): Array<{ field: string; message: string }>
     expect(error).toBeInstanceOf(ValidationError);
     const issues = (error as ValidationError).issues;
     expect(issues.length).toBeGreaterThan(0);
-    for (const issue of issues) expect(issue.field).toMatch(/^(scenario|modelId)/);
-    return issues;
+    for (const issue of issues) expect(issue.field ?? '').toMatch(/^(scenario|modelId)/);
+    return issues.map((i) => ({ field: i.field ?? '', message: i.message }));
   }
   throw new Error('expected a refusal, the scenario was accepted');
 }
