@@ -159,7 +159,9 @@ const notANumber = fc.oneof(
   ),
   fc
     .string({ minLength: 1, maxLength: 12 })
-    .filter((s) => s.trim() !== '' && !/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s.trim())),
+    .filter(
+      (s) => s.trim() !== '' && !/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s.trim()),
+    ),
 );
 
 /** Cell text that is not a calendar date written year first. */
@@ -190,24 +192,22 @@ interface Corruption {
 }
 
 /** A valid weekly file of 30-60 periods with one cell replaced by something unreadable. */
-const oneBadCell: fc.Arbitrary<Corruption> = fc
-  .integer({ min: 30, max: 60 })
-  .chain((periods) =>
-    fc.oneof(
-      fc.record({
-        periods: fc.constant(periods),
-        row: fc.integer({ min: 1, max: periods }),
-        column: fc.constantFrom(...NUMERIC),
-        text: notANumber,
-      }),
-      fc.record({
-        periods: fc.constant(periods),
-        row: fc.integer({ min: 1, max: periods }),
-        column: fc.constant('date' as const),
-        text: notADate,
-      }),
-    ),
-  );
+const oneBadCell: fc.Arbitrary<Corruption> = fc.integer({ min: 30, max: 60 }).chain((periods) =>
+  fc.oneof(
+    fc.record({
+      periods: fc.constant(periods),
+      row: fc.integer({ min: 1, max: periods }),
+      column: fc.constantFrom(...NUMERIC),
+      text: notANumber,
+    }),
+    fc.record({
+      periods: fc.constant(periods),
+      row: fc.integer({ min: 1, max: periods }),
+      column: fc.constant('date' as const),
+      text: notADate,
+    }),
+  ),
+);
 
 function corruptedCsv(c: Corruption): string {
   const rows = fileRows(c.periods);
@@ -347,7 +347,9 @@ describe('prepareDataset on generated files (domain)', () => {
         (dropped, raggedRow, extra) => {
           const header = HEADER.filter((h) => h !== dropped);
           const lines = toCsvText(fileRows(30), header).trim().split('\n');
-          lines[raggedRow] = extra ? `${lines[raggedRow]},9` : lines[raggedRow].replace(/,[^,]*$/, '');
+          lines[raggedRow] = extra
+            ? `${lines[raggedRow]},9`
+            : lines[raggedRow].replace(/,[^,]*$/, '');
           const issues = refusal(prepareDataset(lines.join('\n'), weeklyOptions()));
           expect(issues).toContainEqual(expect.objectContaining({ column: dropped }));
           expect(issues).toContainEqual(expect.objectContaining({ row: raggedRow, column: null }));

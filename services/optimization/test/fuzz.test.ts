@@ -102,24 +102,26 @@ function oneBadPart(): fc.Arbitrary<Bad> {
       scenario: { channels: [{ channel }, { channel, max: 5 }] },
       field: 'scenario.channels[1].channel',
     })),
-    fc.tuple(someChannel, fc.double({ max: -1e-6, min: -1e6, noNaN: true })).map(([channel, v]) => ({
-      scenario: { channels: [{ channel, maxMultiple: v }] },
-      field: 'scenario.channels[0]',
-    })),
-    fc.tuple(someChannel, fc.double({ max: -1e-6, min: -1e6, noNaN: true })).map(([channel, v]) => ({
-      scenario: { channels: [{ channel, min: v }] },
-      field: 'scenario.channels[0]',
-    })),
+    fc
+      .tuple(someChannel, fc.double({ max: -1e-6, min: -1e6, noNaN: true }))
+      .map(([channel, v]) => ({
+        scenario: { channels: [{ channel, maxMultiple: v }] },
+        field: 'scenario.channels[0]',
+      })),
+    fc
+      .tuple(someChannel, fc.double({ max: -1e-6, min: -1e6, noNaN: true }))
+      .map(([channel, v]) => ({
+        scenario: { channels: [{ channel, min: v }] },
+        field: 'scenario.channels[0]',
+      })),
     fc.tuple(someChannel, fc.double({ min: 0, max: 1e6, noNaN: true })).map(([channel, v]) => ({
       scenario: { channels: [{ channel, lockedAt: v, locked: false }] },
       field: 'scenario.channels[0].lockedAt',
     })),
-    fc
-      .double({ min: 1.000001, max: 1e6, noNaN: true })
-      .map((minShare) => ({
-        scenario: { groups: [{ name: 'g', channels: [paid[0], paid[1]], minShare }] },
-        field: 'scenario.groups[0]',
-      })),
+    fc.double({ min: 1.000001, max: 1e6, noNaN: true }).map((minShare) => ({
+      scenario: { groups: [{ name: 'g', channels: [paid[0], paid[1]], minShare }] },
+      field: 'scenario.groups[0]',
+    })),
     unknownChannel.map((channel) => ({
       scenario: { groups: [{ name: 'g', channels: [paid[0], channel], maxShare: 0.5 }] },
       field: 'scenario.groups[0]',
@@ -314,7 +316,15 @@ describe('the optimization service under generated bad scenarios', () => {
   // Catches: a resolver reached with a mistyped variable (GraphQL's coercion must refuse first).
   it('refuses mistyped GraphQL variables with BAD_USER_INPUT, storing nothing', async () => {
     const mistyped = fc.record({
-      field: fc.constantFrom('periods', 'budget', 'objective', 'carryover', 'groups', 'frontier', 'bogus'),
+      field: fc.constantFrom(
+        'periods',
+        'budget',
+        'objective',
+        'carryover',
+        'groups',
+        'frontier',
+        'bogus',
+      ),
       value: fc.constantFrom('many', 'MAXIMUM', 1.5, true, { a: 1 }, [{ b: 2 }], 'response'),
     });
     await fc.assert(
