@@ -3,6 +3,9 @@
 // killed while the gateway keeps serving; the gateway killed under load. Figures (outage and
 // recovery times, request counts) are printed and kept in docs/RELIABILITY.md.
 import { generateSyntheticDataset, toCsv } from '@mmm/core';
+import { publishEvent } from '@mmm/platform';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { graphql, SERVICES, startStack, type Stack } from '../support/stack';
 
 jest.setTimeout(240_000);
@@ -165,6 +168,46 @@ describe('nats-server killed mid-pipeline and started again', () => {
     expect(listed.data.models.map((m: { datasetId: string }) => m.datasetId).sort()).toEqual(
       [before, after].sort(),
     );
+  });
+});
+
+describe('the same event delivered twice', () => {
+  // Catches: a stream without a duplicate window (the second copy with the same message id
+  // would be stored, ack.duplicate false), and a consumer that acts twice on one job (the late
+  // copy, past any window, would run the job again: a second model).
+  it('within the dedup window is dropped; after it, is recognised: one job, one model', async () => {
+    const ws = 'faults-dup';
+    const datasetId = await ingest(45, ws);
+    const nc = await connect({ servers: stack.nats.url });
+    try {
+      const js = jetstream(nc);
+      const jobId = 'job_dup_0001';
+      const command = {
+        workspaceId: ws,
+        jobId,
+        datasetId,
+        config: { iterations: 200, trials: 1, seed: 2 },
+      };
+      const first = await publishEvent(js, 'training.requested', command, { msgId: 'dup-1' });
+      const again = await publishEvent(js, 'training.requested', command, { msgId: 'dup-1' });
+      expect(first.duplicate).toBe(false);
+      expect(again.duplicate).toBe(true);
+      expect(again.seq).toBe(first.seq);
+      const done = await settled(jobId, ws);
+      expect(done.status).toBe('SUCCEEDED');
+
+      // The same command once more as a new message, as after the window or a replay.
+      const late = await publishEvent(js, 'training.requested', command, { msgId: 'dup-1-late' });
+      expect(late.duplicate).toBe(false);
+      await sleep(3000);
+      const models = await gql(`{ models { id datasetId } }`, {}, ws);
+      expect(models.errors).toBeUndefined();
+      expect(models.data.models).toEqual([{ id: done.modelId, datasetId }]);
+      expect((await settled(jobId, ws)).status).toBe('SUCCEEDED');
+      figures.duplicates = { published: 3, storedInStream: 2, jobs: 1, models: 1 };
+    } finally {
+      await nc.close();
+    }
   });
 });
 
