@@ -350,6 +350,8 @@ describe('the modeling API under generated bad configs', () => {
         // Values that happen to be of the right type are not a mismatch.
         fc.pre(!(field === 'channels' && typeof value === 'string'));
         fc.pre(!(field === 'datasetId' && typeof value === 'string'));
+        fc.pre(!(field === 'keepCandidates' && typeof value === 'boolean'));
+        fc.pre(!(typeof value === 'string' && /^[A-Z_]+$/.test(value) && value !== 'GEOMETRICAL'));
         const reply = await sut.query(TRAIN, WS, {
           input: { datasetId: dataset.descriptor.id, iterations: 20, trials: 1, [field]: value },
         });
