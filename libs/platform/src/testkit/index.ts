@@ -3,3 +3,4 @@ export type { NatsServer, NatsServerOptions } from './nats-server';
 export { eventually, startServiceForTest } from './service';
 export type { GraphQLReply, ServiceUnderTest } from './service';
 export * from './identity';
+export { notAudit, storeSnapshot } from './store';

@@ -39,7 +39,8 @@ export function* textSlices(text: string, size = TEXT_SLICE): Generator<string> 
   while (at < text.length) {
     let end = Math.min(text.length, at + size);
     const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    // Keep the pair together: before it, or (a slice of one code unit) with it whole.
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end += end - 1 > at ? -1 : 1;
     yield text.slice(at, end);
     at = end;
   }
