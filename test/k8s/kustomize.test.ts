@@ -28,7 +28,7 @@ import {
 const kubectl = kubectlBinary();
 if (!kubectl) {
   throw new Error(
-    "kubectl not found: the k8s/ overlays are built with `kubectl kustomize`. Run scripts/ensure-kubectl.sh (as root it installs Debian's kubernetes-client).",
+    'kubectl not found and scripts/ensure-kubectl.sh could not install it (it needs root and apt-get): the k8s/ overlays are built with `kubectl kustomize`.',
   );
 }
 const build = (dir: string): Manifest[] => {

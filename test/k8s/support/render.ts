@@ -113,18 +113,16 @@ export function parseManifests(text: string): Manifest[] {
 }
 
 /**
- * `kubectl kustomize` (kustomize built into kubectl). scripts/ensure-kubectl.sh installs Debian's
- * kubernetes-client where no kubectl exists; the overlays use the fields its kustomize knows.
+ * `kubectl kustomize` (kustomize built into kubectl), found the way every test finds its tools:
+ * scripts/ensure-kubectl.sh prints the binary, installing Debian's kubernetes-client (as root)
+ * where none exists; the overlays use the fields its kustomize knows. Undefined when it cannot.
  */
 export function kubectlBinary(): string | undefined {
-  for (const dir of (process.env.PATH ?? '')
-    .split(path.delimiter)
-    .concat(['/usr/bin', '/usr/local/bin'])) {
-    const candidate = path.join(dir, 'kubectl');
-    const r = dir ? spawnSync(candidate, ['version', '--client'], { encoding: 'utf8' }) : undefined;
-    if (r && !r.error && r.status === 0) return candidate;
-  }
-  return undefined;
+  const r = spawnSync('bash', [path.join(repoRoot, 'scripts', 'ensure-kubectl.sh')], {
+    encoding: 'utf8',
+  });
+  const found = r.stdout.trim().split('\n').pop();
+  return r.status === 0 && found ? found : undefined;
 }
 
 export function kustomize(kubectl: string, dir: string): RunResult {
