@@ -125,7 +125,7 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
     : undefined;
   const cache = new Map<string, { caller: Caller; until: number }>();
 
-  async function verifyToken(token: string): Promise<Caller> {
+  async function verifyToken(token: string): Promise<{ caller: Caller; exp: number }> {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
@@ -153,7 +153,8 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
       if (error instanceof AuthenticationError) throw error;
       throw new AuthenticationError(describeJoseError(error));
     }
-    return claimsToCaller(payload);
+    // requiredClaims makes exp present.
+    return { caller: claimsToCaller(payload), exp: payload.exp as number };
   }
 
   return {
@@ -193,14 +194,11 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
       const now = Date.now();
       const known = cache.get(token);
       if (known && known.until > now) return known.caller;
-      const caller = await verifyToken(token);
-      const exp = (
-        JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as JWTPayload
-      ).exp;
+      const { caller, exp } = await verifyToken(token);
       if (cache.size >= CACHE_SIZE) cache.clear();
       cache.set(token, {
         caller,
-        until: Math.min(now + CACHE_MS, (exp ?? 0) * 1000 + settings.clockSkewSeconds * 1000),
+        until: Math.min(now + CACHE_MS, (exp + settings.clockSkewSeconds) * 1000),
       });
       return caller;
     },

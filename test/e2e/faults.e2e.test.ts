@@ -2,11 +2,11 @@
 // nats-server killed mid-pipeline and started again on the same port and store; a subgraph
 // killed while the gateway keeps serving; the gateway killed under load. Figures (outage and
 // recovery times, request counts) are printed and kept in docs/RELIABILITY.md.
-import { generateSyntheticDataset, toCsv } from '@mmm/core';
+import { generateSyntheticDataset } from '@mmm/core';
 import { publishEvent } from '@mmm/platform';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { graphql, SERVICES, startStack, type Stack } from '../support/stack';
+import { graphql, SERVICES, type Stack, startStack, syntheticIngestInput } from '../support/stack';
 
 jest.setTimeout(240_000);
 
@@ -59,19 +59,7 @@ async function ingest(seed: number, ws: string): Promise<string> {
   const data = generateSyntheticDataset({ seed, periods: 80, channels: 3 });
   const reply = await gql(
     `mutation I($input: IngestDatasetInput!) { ingestDataset(input: $input) { id } }`,
-    {
-      input: {
-        content: toCsv(data),
-        frequency: 'WEEKLY',
-        roles: {
-          date: data.dateColumn,
-          kpi: data.kpiColumn,
-          kpiType: 'REVENUE',
-          paidMedia: data.spendColumns.map((spend) => ({ spend })),
-          controls: data.controlColumns,
-        },
-      },
-    },
+    { input: syntheticIngestInput(data) },
     ws,
   );
   expect(reply.errors).toBeUndefined();

@@ -3,9 +3,17 @@
 // gateway's cost over a direct subgraph call, and a burst of 100 training jobs on two workers,
 // all finished, none run twice. Figures are printed for docs/RELIABILITY.md; nothing here is
 // timed (the machines are noisy): the assertions are on errors and on counts.
-import { generateSyntheticDataset, toCsv } from '@mmm/core';
+import { generateSyntheticDataset } from '@mmm/core';
 import { gatewayHeaders } from '@mmm/platform/testkit';
-import { graphql, logRecords, stackToken, startStack, type Stack } from '../support/stack';
+import {
+  eventually,
+  graphql,
+  logRecords,
+  type Stack,
+  stackToken,
+  startStack,
+  syntheticIngestInput,
+} from '../support/stack';
 
 // autocannon ships no types; the part used here.
 interface Cannon {
@@ -40,16 +48,6 @@ const gql = (query: string, variables: Record<string, unknown> = {}) =>
     authorization: `Bearer ${token}`,
     'x-workspace-id': WS,
   });
-
-async function eventually<T>(probe: () => Promise<T | null | undefined | false>, ms = 120_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0
@@ -86,19 +84,7 @@ beforeAll(async () => {
   const data = generateSyntheticDataset({ seed: 41, periods: 80, channels: 3 });
   const ingested = await gql(
     `mutation I($input: IngestDatasetInput!) { ingestDataset(input: $input) { id } }`,
-    {
-      input: {
-        content: toCsv(data),
-        frequency: 'WEEKLY',
-        roles: {
-          date: data.dateColumn,
-          kpi: data.kpiColumn,
-          kpiType: 'REVENUE',
-          paidMedia: data.spendColumns.map((spend) => ({ spend })),
-          controls: data.controlColumns,
-        },
-      },
-    },
+    { input: syntheticIngestInput(data) },
   );
   datasetId = ingested.data.ingestDataset.id;
   const job = await gql(

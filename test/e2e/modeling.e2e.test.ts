@@ -9,7 +9,15 @@ import { generateSyntheticDataset, toCsv, type SyntheticDataset } from '@mmm/cor
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { decodeDeadLetter, HEADERS, publishJob } from '@mmm/platform';
-import { graphql, logRecords, ROOT, stackToken, startStack, type Stack } from '../support/stack';
+import {
+  graphql,
+  logRecords,
+  ROOT,
+  type Stack,
+  stackToken,
+  startStack,
+  syntheticIngestInput,
+} from '../support/stack';
 
 jest.setTimeout(240_000);
 
@@ -55,19 +63,7 @@ async function ingest(data: SyntheticDataset, ws: string, periods?: number): Pro
   const content = (periods ? csv.slice(0, periods + 1) : csv).join('\n');
   const reply = await gql(
     `mutation I($input: IngestDatasetInput!) { ingestDataset(input: $input) { id } }`,
-    {
-      input: {
-        content,
-        frequency: 'WEEKLY',
-        roles: {
-          date: data.dateColumn,
-          kpi: data.kpiColumn,
-          kpiType: 'REVENUE',
-          paidMedia: data.spendColumns.map((spend) => ({ spend })),
-          controls: data.controlColumns,
-        },
-      },
-    },
+    { input: syntheticIngestInput(data, content) },
     ws,
   );
   expect(reply.errors).toBeUndefined();

@@ -3,9 +3,17 @@
 // any query, field or entity reference; every mutation lands in the audit trail, which only
 // admins read. Each check is paired with the same request from the owner, so that it would fail
 // if the protection were removed rather than pass on an empty platform.
-import { generateSyntheticDataset, toCsv } from '@mmm/core';
+import { generateSyntheticDataset } from '@mmm/core';
 import { gatewayHeaders } from '@mmm/platform/testkit';
-import { graphql, stackToken, startStack, SERVICES, type Stack } from '../support/stack';
+import {
+  eventually,
+  graphql,
+  SERVICES,
+  type Stack,
+  stackToken,
+  startStack,
+  syntheticIngestInput,
+} from '../support/stack';
 
 jest.setTimeout(240_000);
 
@@ -47,34 +55,12 @@ const direct = async (service: (typeof SERVICES)[number], query: string, ws: str
   return (await res.json()) as Data;
 };
 
-async function eventually<T>(probe: () => Promise<T | null | undefined | false>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   stack = await startStack();
   const data = generateSyntheticDataset({ seed: 31, periods: 60, channels: 3 });
   const ingested = await as(
     `mutation I($input: IngestDatasetInput!) { ingestDataset(input: $input) { id } }`,
-    {
-      input: {
-        content: toCsv(data),
-        frequency: 'WEEKLY',
-        roles: {
-          date: data.dateColumn,
-          kpi: data.kpiColumn,
-          kpiType: 'REVENUE',
-          paidMedia: data.spendColumns.map((spend) => ({ spend })),
-          controls: data.controlColumns,
-        },
-      },
-    },
+    { input: syntheticIngestInput(data) },
     { ws: A, role: 'analyst' },
   );
   expect(ingested.errors).toBeUndefined();

@@ -4,6 +4,7 @@
 // The process plumbing is the start script's own (scripts/processes.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { toCsv, type SyntheticDataset } from '@mmm/core';
 import { signDevelopmentToken } from '@mmm/gateway';
 import type { Role } from '@mmm/platform';
 import * as testkit from '@mmm/platform/testkit';
@@ -249,4 +250,33 @@ export async function graphql<T = Record<string, unknown>>(
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as GraphQLResponse<T>;
+}
+
+/** The ingestDataset input of a synthetic dataset (weekly revenue; its CSV unless given). */
+export function syntheticIngestInput(data: SyntheticDataset, content = toCsv(data)) {
+  return {
+    content,
+    frequency: 'WEEKLY',
+    roles: {
+      date: data.dateColumn,
+      kpi: data.kpiColumn,
+      kpiType: 'REVENUE',
+      paidMedia: data.spendColumns.map((spend) => ({ spend })),
+      controls: data.controlColumns,
+    },
+  };
+}
+
+/** Polls until the probe answers something truthy; throws past the deadline. */
+export async function eventually<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -13,7 +13,6 @@
     models: [],
     model: null,
     jobs: JSON.parse(localStorage.getItem('mmm.jobs') || '[]'),
-    optimizeBudget: null, // null: unknown, true/false once asked
     charts: {},
   };
 
@@ -436,38 +435,8 @@
       ),
     );
     $('scenario-result').hidden = true;
-    showOptimizeAvailability();
-  }
-
-  const NOT_OFFERED =
-    'This gateway does not offer optimizeBudget yet: budget optimization arrives with the optimization service. The model, its curves and its reports work without it.';
-
-  async function detectOptimize() {
-    if (state.optimizeBudget !== null) return state.optimizeBudget;
-    try {
-      const data = await gql('{ __type(name: "Mutation") { fields { name } } }');
-      state.optimizeBudget = !!(
-        data.__type && data.__type.fields.some((f) => f.name === 'optimizeBudget')
-      );
-    } catch {
-      state.optimizeBudget = null; // introspection off: the submit tells
-      return null;
-    }
-    return state.optimizeBudget;
-  }
-
-  async function showOptimizeAvailability() {
-    const offered = await detectOptimize();
-    const message = $('scenario-message');
-    if (offered === false) {
-      message.textContent = NOT_OFFERED;
-      message.className = 'notice';
-      message.hidden = false;
-      $('optimize').disabled = true;
-    } else {
-      message.hidden = true;
-      $('optimize').disabled = false;
-    }
+    $('scenario-message').hidden = true;
+    $('optimize').disabled = false;
   }
 
   const OPTIMIZE = `mutation Optimize($modelId: ID!, $scenario: ScenarioInput!) {
@@ -504,15 +473,11 @@
       renderAllocation(data.optimizeBudget);
       await loadReports();
     } catch (error) {
-      const unknown = /Cannot query field "optimizeBudget"|Unknown type "ScenarioInput"/.test(
-        error.message,
-      );
-      if (unknown) state.optimizeBudget = false;
-      message.textContent = unknown ? NOT_OFFERED : `The scenario was refused: ${error.message}`;
-      message.className = unknown ? 'notice' : 'notice error';
+      message.textContent = `The scenario was refused: ${error.message}`;
+      message.className = 'notice error';
       message.hidden = false;
     } finally {
-      $('optimize').disabled = state.optimizeBudget === false;
+      $('optimize').disabled = false;
     }
   }
 
@@ -627,7 +592,6 @@
     localStorage.setItem('mmm.workspace', state.workspace);
     localStorage.setItem('mmm.token', state.token);
     state.model = null;
-    state.optimizeBudget = null;
     $('model-detail').hidden = true;
     void refresh();
   });
