@@ -19,6 +19,7 @@ import { createDoor, operationGuard } from './door';
 import { createRateLimiter } from './rate-limit';
 import { formatGatewayError, isClientSafeGatewayError } from './errors';
 import { createRequestHandler } from './http';
+import { createForwarding } from './forwarding';
 import { createGatewayMetrics } from './metrics';
 import { createSubgraphSource } from './subgraph-source';
 
@@ -71,6 +72,15 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options;
   const overrides = options.subgraphUrls ?? {};
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const metrics = createGatewayMetrics();
+  const subgraphUrls = new Map<string, string>();
+  const forwarding = createForwarding({
+    subgraphUrls,
+    signingSecret: options.auth.signingSecret,
+    maxBodyBytes,
+    metrics,
+  });
   const apolloLogger = {
     debug: (msg: unknown) => logger.debug(String(msg)),
     info: (msg: unknown) => logger.info(String(msg)),
@@ -84,10 +94,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       const target = overrides[name] ?? url;
       if (!target) throw new Error(`Subgraph ${name} has no URL in the supergraph or environment.`);
       logger.info('subgraph', { subgraph: name, url: target });
+      subgraphUrls.set(name, target);
       return createSubgraphSource(name, target, options.auth.signingSecret);
     },
+    experimental_didResolveQueryPlan: ({ queryPlan, requestContext }) =>
+      forwarding.learn({
+        queryPlan,
+        query: requestContext.request.query,
+        operationName: requestContext.request.operationName,
+        document: requestContext.document,
+        operation: requestContext.operation,
+        resolvedOperationName: requestContext.operationName,
+      }),
   });
-  const metrics = createGatewayMetrics();
   const audit = options.auditTo
     ? natsAuditSink(options.auditTo, logger, metrics.auditFailed)
     : undefined;
@@ -102,7 +121,6 @@ export function createGateway(options: GatewayOptions): Gateway {
       const server = createServer();
       httpServer = server;
       const limits = options.limits ?? DEFAULT_LIMITS;
-      const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
       // Depth, cost, aliases, directives and tokens are checked before planning; batched HTTP
       // requests (amplification) are refused by Apollo's default.
       const armor = new ApolloArmor({
@@ -152,6 +170,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         'request',
         createRequestHandler({
           apollo,
+          forwarding,
           registry: metrics.registry,
           isReady: () => ready,
           door: createDoor(

@@ -7,9 +7,12 @@ import type { Registry } from 'prom-client';
 import type { GatewayContext } from './context';
 import { REQUEST_ID_HEADER, requestIdFrom } from './context';
 import { DoorRefusal, type Door } from './door';
+import type { Forwarding } from './forwarding';
 
 export interface HttpRoutesOptions {
   apollo: ApolloServer<GatewayContext>;
+  /** Answers one-subgraph queries Apollo has seen without its pipeline; the rest go to Apollo. */
+  forwarding: Forwarding;
   registry: Registry;
   isReady: () => boolean;
   door: Door;
@@ -33,7 +36,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 /** Node http handler: /graphql through Apollo, plus /healthz, /readyz and /metrics. */
 export function createRequestHandler(options: HttpRoutesOptions) {
-  const { apollo, registry, isReady } = options;
+  const { apollo, forwarding, registry, isReady } = options;
 
   async function graphql(req: IncomingMessage, res: ServerResponse, search: string) {
     const headers = new HeaderMap();
@@ -77,11 +80,21 @@ export function createRequestHandler(options: HttpRoutesOptions) {
             bodyBytes,
             identity: { subject: caller.subject, role: caller.role, workspaceId },
           };
-          const result = await Promise.race([
-            apollo.executeHTTPGraphQLRequest({
+          const accept = headers.get('accept');
+          const run = async () => {
+            const forwarded = await forwarding.forward({ body, accept, bodyBytes, context });
+            if (forwarded) return forwarded;
+            const answer = await apollo.executeHTTPGraphQLRequest({
               httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
               context: async () => context,
-            }),
+            });
+            if (answer.status === undefined || answer.status === 200) {
+              forwarding.learnContentType(accept, answer.headers.get('content-type'));
+            }
+            return answer;
+          };
+          const result = await Promise.race([
+            run(),
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => reject(new RequestTimeout()), options.requestTimeoutMs);
             }),

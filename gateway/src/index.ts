@@ -5,6 +5,7 @@ export * from './door';
 export * from './rate-limit';
 export * from './context';
 export * from './errors';
+export * from './forwarding';
 export * from './gateway';
 export * from './metrics';
 export * from './subgraph-source';

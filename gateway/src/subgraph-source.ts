@@ -76,6 +76,25 @@ function subgraphFetcher(url: string): Fetcher {
 }
 
 /**
+ * The headers of a call to a subgraph on behalf of a request: its id, workspace and the caller's
+ * identity signed with the shared secret, and the active span's traceparent (the gateway's fetch
+ * span), which joins the subgraph's spans to the caller's trace.
+ */
+export function subgraphRequestHeaders(
+  context: GatewayContext,
+  signingSecret: string,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    [REQUEST_ID_HEADER]: context.requestId,
+    [WORKSPACE_HEADER]: context.workspaceId,
+    ...signedIdentityHeaders(context.identity, signingSecret, context.requestId),
+  };
+  propagation.inject(otelContext.active(), headers);
+  return headers;
+}
+
+/**
  * A subgraph reached over HTTP that carries the request's id and the caller's identity and
  * workspace in headers signed with the shared secret: the subgraph trusts only those, so its
  * logs and storage scope match the gateway's.
@@ -91,15 +110,8 @@ export function createSubgraphSource(
     willSendRequest({ request, context }) {
       // Health checks and schema loads carry no caller context.
       if (!request.http || !context.requestId) return;
-      request.http.headers.set(REQUEST_ID_HEADER, context.requestId);
-      request.http.headers.set(WORKSPACE_HEADER, context.workspaceId);
-      const signed = signedIdentityHeaders(context.identity, signingSecret, context.requestId);
-      for (const [key, value] of Object.entries(signed)) request.http.headers.set(key, value);
-      // The gateway's fetch span is active here: its traceparent joins the subgraph's spans.
-      const headers = request.http.headers;
-      propagation.inject(otelContext.active(), headers, {
-        set: (carrier, key, value) => carrier.set(key, value),
-      });
+      const headers = subgraphRequestHeaders(context as GatewayContext, signingSecret);
+      for (const [key, value] of Object.entries(headers)) request.http.headers.set(key, value);
     },
   });
 }

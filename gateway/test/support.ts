@@ -37,7 +37,7 @@ export function token(claims: Partial<TokenClaims> = {}, secret = JWT_SECRET): P
 export const callerTypeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Caller { requestId: String, workspaceId: String, traceparent: String, subject: String, role: String, next: Caller }
-  type Query { caller: Caller!, slow(ms: Int!): Int! }
+  type Query { caller: Caller!, slow(ms: Int!): Int!, auditEvents: [String!]!, failing: String }
   type Mutation { ingestDataset(content: String!): Int!, rename(id: ID!): String, deleteDataset(id: ID!): Boolean }
 `);
 
@@ -64,6 +64,10 @@ export async function startCallerSubgraph() {
               subject: identity.subject,
               role: identity.role,
             };
+          },
+          auditEvents: () => ['recorded'],
+          failing: () => {
+            throw new Error('failed reading /srv/mmm/secret');
           },
           slow: async (_: unknown, args: { ms: number }) => {
             await new Promise((r) => setTimeout(r, args.ms));

@@ -1,0 +1,212 @@
+import { startTelemetry, type Telemetry } from '@mmm/platform';
+import type { Gateway } from '../src';
+import { gatewayOver, startCallerSubgraph, token } from './support';
+
+/** The value of a series on /metrics whose labels include all of these. */
+function series(text: string, name: string, labels: Record<string, string>): number {
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith(name + '{') &&
+        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+    );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('forwarding one-subgraph queries', () => {
+  let telemetry: Telemetry;
+  let subgraph: { url: string; stop(): Promise<void> };
+  let gateway: Gateway;
+  let url: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    telemetry = startTelemetry('gateway-test');
+    subgraph = await startCallerSubgraph();
+    gateway = gatewayOver(subgraph.url, { maxBodyBytes: 16 * 1024 });
+    admin = await token();
+    url = await gateway.start(0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await subgraph?.stop();
+    await telemetry?.shutdown();
+  });
+
+  const post = (
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+    bearer = admin,
+  ) =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${bearer}`,
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+
+  const metrics = async () => (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+  const forwarded = async (operation: string) =>
+    series(await metrics(), 'gateway_forwarded_requests_total', { operation });
+
+  it('answers a query Apollo has run by forwarding it, as Apollo answered it', async () => {
+    const query = 'query Who($ms: Int!) { slow(ms: $ms) caller { requestId workspaceId role } }';
+    const ask = (requestId: string) =>
+      post(
+        // A variable the operation does not declare is not sent on, as Apollo does not.
+        { query, operationName: 'Who', variables: { ms: 1, unused: 'x' } },
+        { 'x-request-id': requestId, 'x-workspace-id': 'acme' },
+      );
+    const first = await ask('req-one');
+    const firstBody = await first.text();
+    expect(await forwarded('Who')).toBe(0);
+
+    const second = await ask('req-two');
+    expect(await forwarded('Who')).toBe(1);
+    expect(second.status).toBe(first.status);
+    // Every header but the clock's and the request id.
+    const headersOf = (res: Response) =>
+      [...res.headers].filter(([name]) => !['date', 'x-request-id'].includes(name));
+    expect(headersOf(second)).toEqual(headersOf(first));
+    expect(headersOf(first).map(([name]) => name)).toContain('content-type');
+    expect(second.headers.get('x-request-id')).toBe('req-two');
+    // The same bytes, but the subgraph's answer to this request, not a remembered one.
+    expect(await second.text()).toBe(firstBody.replace('req-one', 'req-two'));
+    expect(firstBody).toBe(
+      '{"data":{"slow":1,"caller":{"requestId":"req-one","workspaceId":"acme","role":"admin"}}}\n',
+    );
+    const text = await metrics();
+    expect(
+      series(text, 'gateway_graphql_requests_total', { operation: 'Who', outcome: 'ok' }),
+    ).toBe(2);
+    expect(
+      series(text, 'gateway_graphql_request_duration_seconds_count', {
+        operation: 'Who',
+        outcome: 'ok',
+      }),
+    ).toBe(2);
+  });
+
+  it('answers in the content type Apollo negotiated for the same Accept header', async () => {
+    const query = 'query Negotiated { caller { role } }';
+    const accept = 'application/graphql-response+json';
+    const viaApollo = await post({ query }, { accept });
+    expect(viaApollo.headers.get('content-type')).toBe(
+      'application/graphql-response+json; charset=utf-8',
+    );
+    const again = await post({ query }, { accept });
+    expect(await forwarded('Negotiated')).toBe(1);
+    expect(again.headers.get('content-type')).toBe(viaApollo.headers.get('content-type'));
+    // An Accept header not seen before goes through Apollo, which chooses for it.
+    const other = await post({ query }, { accept: 'application/json, */*;q=0.5' });
+    expect(other.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await forwarded('Negotiated')).toBe(1);
+  });
+
+  it('continues the caller trace in the forwarded request', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const query = 'query Traced { caller { traceparent } }';
+    await post({ query });
+    const res = await post({ query }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(await forwarded('Traced')).toBe(1);
+    const body = (await res.json()) as { data: { caller: { traceparent: string } } };
+    expect(body.data.caller.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  });
+
+  it('checks the caller role on every forwarded request', async () => {
+    const query = 'query Audit { auditEvents }';
+    await post({ query });
+    expect(await (await post({ query })).json()).toEqual({ data: { auditEvents: ['recorded'] } });
+    expect(await forwarded('Audit')).toBe(1);
+    const viewer = await token({ roles: ['viewer'] });
+    const refused = await post({ query }, {}, viewer);
+    expect(refused.status).toBe(403);
+    const body = (await refused.json()) as { errors: [{ extensions: { code: string } }] };
+    expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(await forwarded('Audit')).toBe(1);
+  });
+
+  it('leaves to Apollo what it must shape: fragments, mutations, oversized bodies', async () => {
+    const fragment = 'query Fragmented { caller { ...Who } } fragment Who on Caller { role }';
+    const mutation = 'mutation Renamed { rename(id: "d1") }';
+    for (let i = 0; i < 2; i++) {
+      expect(await (await post({ query: fragment })).json()).toEqual({
+        data: { caller: { role: 'admin' } },
+      });
+      expect(await (await post({ query: mutation })).json()).toEqual({
+        data: { rename: 'd1' },
+      });
+    }
+    expect(await forwarded('Fragmented')).toBe(0);
+    expect(await forwarded('Renamed')).toBe(0);
+
+    const query = 'query Padded($ms: Int!) { slow(ms: $ms) }';
+    await post({ query, variables: { ms: 0 } });
+    const big = await post({ query, variables: { ms: 0, pad: 'x'.repeat(20 * 1024) } });
+    expect(big.status).toBe(413);
+    expect(await forwarded('Padded')).toBe(0);
+  });
+
+  it('leaves an answer with errors to Apollo, which shapes it as for a query it never saw', async () => {
+    const query = 'query Typed($ms: Int!) { slow(ms: $ms) }';
+    expect(await (await post({ query, variables: { ms: 2 } })).json()).toEqual({
+      data: { slow: 2 },
+    });
+    // Refused by the subgraph (400), and answered with partial data and an error (200).
+    const failing = 'query Failing { caller { role } failing }';
+    await post({ query: failing });
+    for (const [sent, unseen] of [
+      [
+        { query, variables: { ms: 'soon' } },
+        // The same text with one more space is a query the gateway has not seen.
+        { query: query + ' ', variables: { ms: 'soon' } },
+      ],
+      [{ query: failing }, { query: failing + ' ' }],
+    ]) {
+      const answer = await post(sent);
+      const reference = await post(unseen);
+      expect(answer.status).toBe(reference.status);
+      const body = (await answer.json()) as { errors?: unknown[] };
+      expect(body.errors).toHaveLength(1);
+      expect(JSON.stringify(body)).not.toContain('/srv/mmm');
+      expect(body).toEqual(await reference.json());
+    }
+    expect(await forwarded('Typed')).toBe(0);
+    expect(await forwarded('Failing')).toBe(0);
+  });
+});
+
+describe('forwarding to a subgraph that stopped', () => {
+  it('answers as Apollo does when the subgraph cannot be reached', async () => {
+    const telemetry = startTelemetry('gateway-test');
+    const subgraph = await startCallerSubgraph();
+    const gateway = gatewayOver(subgraph.url);
+    try {
+      const url = await gateway.start(0, '127.0.0.1');
+      const admin = await token();
+      const ask = () =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+          body: JSON.stringify({ query: '{ caller { role } }' }),
+        });
+      expect(await (await ask()).json()).toEqual({ data: { caller: { role: 'admin' } } });
+      await subgraph.stop();
+      const body = (await (await ask()).json()) as {
+        errors: Array<{ message: string; extensions: Record<string, unknown> }>;
+      };
+      expect(body.errors.map((e) => [e.message, e.extensions.code])).toEqual([
+        ['subgraph callers is unavailable', 'SERVICE_UNAVAILABLE'],
+      ]);
+    } finally {
+      await gateway.stop();
+      await subgraph.stop();
+      await telemetry.shutdown();
+    }
+  });
+});
