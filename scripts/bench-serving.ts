@@ -7,8 +7,10 @@
 //   whole pipeline, for comparison;
 // - through the gateway only: a two-subgraph list (`datasets { models }`) and an entity fetch
 //   (`dataset(id) { models }`, one `_entities` call to modeling).
-// `--json` prints { direct: { c1, c10 }, gateway: { c1, c10 }, apollo, twoSubgraphs, entity }, each
-// { rps, p50Ms, p99Ms }. GATEWAY_PROFILE=<dir> runs the gateway with --cpu-prof.
+// `--json` prints { cpuMsPerRequest: { ingestion, gateway }, direct: { c1, c10 },
+// gateway: { c1, c10 }, apollo, twoSubgraphs, entity }, each but the first { rps, p50Ms, p99Ms }.
+// GATEWAY_PROFILE=<dir> runs the gateway with --cpu-prof.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -94,6 +96,28 @@ async function sequential(
   };
 }
 
+/** CPU time (user + system) a process has used so far, in ms; Linux /proc, 100 ticks a second. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (in parentheses, which may hold spaces): utime and stime are
+  // the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A sequential run, with the CPU a process spent per request during it. */
+async function sequentialWithCpu(
+  pid: number | undefined,
+  ...args: Parameters<typeof sequential>
+): Promise<{ figure: Figure; cpuMsPerRequest: number }> {
+  const before = cpuMs(pid);
+  const startedAt = performance.now();
+  const figure = await sequential(...args);
+  const requests = (figure.rps * (performance.now() - startedAt)) / 1000;
+  return { figure, cpuMsPerRequest: (cpuMs(pid) - before) / requests };
+}
+
 async function main() {
   const config = servingBenchConfig(process.argv.slice(2));
   const platform = await startBenchPlatform();
@@ -157,13 +181,26 @@ async function main() {
     await load(through, list, 10, 1, bearer);
     await load(direct, list, 10, 1, await signed());
     const s = config.seconds;
+    const directC1 = await sequentialWithCpu(
+      ingestion.child.process.pid,
+      direct,
+      list,
+      s,
+      await signed(),
+    );
+    const gatewayC1 = await sequentialWithCpu(gateway.child.process.pid, through, list, s, bearer);
     const figures = {
+      // CPU of one request, one at a time: the subgraph answering directly, the gateway routing.
+      cpuMsPerRequest: {
+        ingestion: Math.round(directC1.cpuMsPerRequest * 1000) / 1000,
+        gateway: Math.round(gatewayC1.cpuMsPerRequest * 1000) / 1000,
+      },
       direct: {
-        c1: await sequential(direct, list, s, await signed()),
+        c1: directC1.figure,
         c10: await load(direct, list, 10, s, await signed()),
       },
       gateway: {
-        c1: await sequential(through, list, s, bearer),
+        c1: gatewayC1.figure,
         c10: await load(through, list, 10, s, bearer),
       },
       apollo: await load(
@@ -213,6 +250,7 @@ async function main() {
         row('`datasets { models }` (two subgraphs), gateway, 10 connections', figures.twoSubgraphs),
         row('`dataset(id) { models }` (entity fetch), gateway, 10 connections', figures.entity),
         '',
+        `CPU per request at one connection: ingestion ${figures.cpuMsPerRequest.ingestion} ms answering directly, gateway ${figures.cpuMsPerRequest.gateway} ms routing.`,
         `Gateway throughput at 10 connections: ${((100 * figures.gateway.c10.rps) / figures.direct.c10.rps).toFixed(0)}% of direct; added p50 at 1 connection: ${(figures.gateway.c1.p50Ms - figures.direct.c1.p50Ms).toFixed(2)} ms.`,
       ].join('\n'),
     );
