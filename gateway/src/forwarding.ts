@@ -85,8 +85,11 @@ export interface ForwardingOptions {
   metrics: Pick<GatewayMetrics, 'observe' | 'forwarded'>;
 }
 
-// Distinct query texts are the clients' to choose: past this many the memory starts over.
+// Distinct query texts are the clients' to choose: past this many the memory starts over, and a
+// longer text (a front-end's queries are a few hundred bytes; comments can pad one to the body
+// limit) is not remembered, so the memory stays within a few MiB whatever clients send.
 const MAX_OPERATIONS = 1000;
+const MAX_QUERY_LENGTH = 8 * 1024;
 const MAX_ACCEPT_HEADERS = 50;
 const DEFAULT_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -140,7 +143,7 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
     size: () => operations.size,
 
     learn(plan) {
-      if (typeof plan.query !== 'string') return;
+      if (typeof plan.query !== 'string' || plan.query.length > MAX_QUERY_LENGTH) return;
       const key = keyOf(plan.query, plan.operationName);
       if (operations.has(key)) return;
       const route = forwardable(plan);

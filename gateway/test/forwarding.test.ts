@@ -131,7 +131,7 @@ describe('forwarding one-subgraph queries', () => {
     expect(await forwarded('Audit')).toBe(1);
   });
 
-  it('leaves to Apollo what it must shape: fragments, mutations, oversized bodies', async () => {
+  it('leaves to Apollo what it must shape: fragments, mutations, long texts, oversized bodies', async () => {
     const fragment = 'query Fragmented { caller { ...Who } } fragment Who on Caller { role }';
     const mutation = 'mutation Renamed { rename(id: "d1") }';
     for (let i = 0; i < 2; i++) {
@@ -144,6 +144,12 @@ describe('forwarding one-subgraph queries', () => {
     }
     expect(await forwarded('Fragmented')).toBe(0);
     expect(await forwarded('Renamed')).toBe(0);
+
+    // A query text padded past what is worth remembering (comments are not tokens).
+    const padded = `query Commented { caller { role } } # ${'x'.repeat(10 * 1024)}`;
+    await post({ query: padded });
+    expect((await post({ query: padded })).status).toBe(200);
+    expect(await forwarded('Commented')).toBe(0);
 
     const query = 'query Padded($ms: Int!) { slow(ms: $ms) }';
     await post({ query, variables: { ms: 0 } });
