@@ -421,6 +421,39 @@ describe('operations', () => {
     expect(ingestion).toMatch(/ingestDataset/);
   });
 
+  it('forwards a repeated one-subgraph read, in the workspace of each request', async () => {
+    const ws = workspace();
+    const res = await ingest(ws, weeklyCsv(30));
+    expect(res.errors).toBeUndefined();
+    const id = res.data!.ingestDataset.id;
+    const forwarded = async () => {
+      const text = await (await fetch(new URL('/metrics', stack.gateway.url))).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('gateway_forwarded_requests_total{') && l.includes('operation="Read"'),
+        );
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    const before = await forwarded();
+    const first = await graphql(stack.gatewayUrl, READ, { id }, { 'x-workspace-id': ws });
+    const second = await graphql(stack.gatewayUrl, READ, { id }, { 'x-workspace-id': ws });
+    expect(first.errors).toBeUndefined();
+    expect(second).toEqual(first);
+    // Earlier tests ran Read through Apollo already, so both may have been forwarded.
+    expect(await forwarded()).toBeGreaterThanOrEqual(before + 1);
+    // The same text from another workspace is forwarded with that workspace: nothing leaks.
+    const elsewhere = await graphql<{ dataset: unknown }>(
+      stack.gatewayUrl,
+      READ,
+      { id },
+      { 'x-workspace-id': workspace() },
+    );
+    expect(elsewhere.data?.dataset ?? null).toBeNull();
+    expect(JSON.stringify(elsewhere)).not.toContain('revenue');
+  });
+
   it('stops a service with a bad environment variable, with one line naming it', async () => {
     const { output, exited } = startProcess('ingestion', entryPoint('ingestion'), {
       NATS_URL: stack.nats.url,
