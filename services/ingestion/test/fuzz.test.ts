@@ -6,6 +6,7 @@
 // docs/RELIABILITY.md.
 import fc from 'fast-check';
 import {
+  fuzzRuns,
   notAudit,
   startServiceForTest,
   storeSnapshot,
@@ -27,19 +28,8 @@ import { fileRows, HEADER, toCsvText, weeklyOptions, type FileRow } from './fixt
 
 jest.setTimeout(120_000);
 
-/** Runs per property, printed at the end (the figures of docs/RELIABILITY.md). */
-const figures: Record<string, number> = {};
-/** FUZZ_SCALE shrinks (or grows) every property's run count, e.g. 0.05 for a quick look. */
-const SCALE = Number(process.env.FUZZ_SCALE ?? '1');
-function counted(name: string, runs: number): { numRuns: number } {
-  const numRuns = Math.max(1, Math.round(runs * SCALE));
-  figures[name] = (figures[name] ?? 0) + numRuns;
-  return { numRuns };
-}
-afterAll(() => {
-  const total = Object.values(figures).reduce((a, b) => a + b, 0);
-  console.log(`ingestion fuzz runs: ${JSON.stringify(figures)}; total ${total}`);
-});
+const { counted, summary } = fuzzRuns('ingestion', Number(process.env.FUZZ_SCALE ?? '1'));
+afterAll(() => console.log(summary()));
 
 // --- what a structured refusal looks like -------------------------------------------------
 

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { workspaceStorage, DATASET_KINDS } from '@mmm/platform';
 import {
+  fuzzRuns,
   notAudit,
   startServiceForTest,
   storeSnapshot,
@@ -22,18 +23,8 @@ import { syntheticDataset } from './harness';
 
 jest.setTimeout(120_000);
 
-/** FUZZ_SCALE shrinks (or grows) every property's run count, e.g. 0.05 for a quick look. */
-const SCALE = Number(process.env.FUZZ_SCALE ?? '1');
-const figures: Record<string, number> = {};
-function counted(name: string, runs: number): { numRuns: number } {
-  const numRuns = Math.max(1, Math.round(runs * SCALE));
-  figures[name] = (figures[name] ?? 0) + numRuns;
-  return { numRuns };
-}
-afterAll(() => {
-  const total = Object.values(figures).reduce((a, b) => a + b, 0);
-  console.log(`modeling fuzz runs: ${JSON.stringify(figures)}; total ${total}`);
-});
+const { counted, summary } = fuzzRuns('modeling', Number(process.env.FUZZ_SCALE ?? '1'));
+afterAll(() => console.log(summary()));
 
 const dataset = syntheticDataset({ seed: 21 });
 const PAID = dataset.descriptor.channels.map((c) => c.name);

@@ -18,6 +18,7 @@ import {
   type StoredModelArtifact,
 } from '@mmm/platform';
 import {
+  fuzzRuns,
   notAudit,
   startServiceForTest,
   storeSnapshot,
@@ -34,18 +35,8 @@ import {
 
 jest.setTimeout(120_000);
 
-/** FUZZ_SCALE shrinks (or grows) every property's run count, e.g. 0.05 for a quick look. */
-const SCALE = Number(process.env.FUZZ_SCALE ?? '1');
-const figures: Record<string, number> = {};
-function counted(name: string, runs: number): { numRuns: number } {
-  const numRuns = Math.max(1, Math.round(runs * SCALE));
-  figures[name] = (figures[name] ?? 0) + numRuns;
-  return { numRuns };
-}
-afterAll(() => {
-  const total = Object.values(figures).reduce((a, b) => a + b, 0);
-  console.log(`optimization fuzz runs: ${JSON.stringify(figures)}; total ${total}`);
-});
+const { counted, summary } = fuzzRuns('optimization', Number(process.env.FUZZ_SCALE ?? '1'));
+afterAll(() => console.log(summary()));
 
 let model: MediaMixModel;
 let paid: string[];

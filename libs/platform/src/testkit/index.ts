@@ -4,3 +4,4 @@ export { eventually, startServiceForTest } from './service';
 export type { GraphQLReply, ServiceUnderTest } from './service';
 export * from './identity';
 export { notAudit, storeSnapshot } from './store';
+export { fuzzRuns, type FuzzRuns } from './fuzz';
