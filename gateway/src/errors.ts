@@ -1,5 +1,5 @@
 import { formatError, isClientSafeError } from '@mmm/platform';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type ValidationContext } from 'graphql';
 
 const MASKED_MESSAGE = 'Internal server error';
 
@@ -71,11 +71,31 @@ export function isClientSafeGatewayError(error: GraphQLError): boolean {
   return isClientSafeError(error) || isMaskedBySubgraph(error);
 }
 
-// graphql-armor rejects with a plain "Syntax Error: ... limit ..." validation error.
-const ARMOR_REJECTION =
-  /^Syntax Error: (Query depth limit|Query Cost limit|Aliases limit|Directives limit|Token limit) of /;
+/** A query over one of graphql-armor's limits (depth, cost, aliases, directives). */
+export class QueryLimitError extends GraphQLError {
+  override readonly name = 'QueryLimitError';
+}
 
-// graphql-js's own token limit (parseOptions.maxTokens).
+/**
+ * graphql-armor's onReject callback (with propagateOnRejection off): reports the rejection to
+ * the validation as a QueryLimitError, which formatGatewayError answers with QUERY_TOO_COMPLEX.
+ * (Armor's own report is a plain GraphQLError with a "Syntax Error:" message.)
+ */
+export function reportQueryLimit(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(new QueryLimitError(error.message.replace(/^Syntax Error: /, '')));
+}
+
+function isQueryLimitRejection(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (current instanceof QueryLimitError) return true;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
+// graphql-js's own token limit (parseOptions.maxTokens): a parse error, told apart by its text
+// alone.
 const TOKEN_REJECTION = /^Syntax Error: Document contains more that (\d+) tokens/;
 
 /**
@@ -99,11 +119,8 @@ export function formatGatewayError(
       extensions: { code: 'QUERY_TOO_COMPLEX' },
     };
   }
-  if (ARMOR_REJECTION.test(formatted.message)) {
-    return {
-      message: formatted.message.replace(/^Syntax Error: /, ''),
-      extensions: { code: 'QUERY_TOO_COMPLEX' },
-    };
+  if (isQueryLimitRejection(error)) {
+    return { message: formatted.message, extensions: { code: 'QUERY_TOO_COMPLEX' } };
   }
   const unavailable = findUnavailable(error);
   if (unavailable) {

@@ -17,7 +17,7 @@ import type { QueryLimits } from './config';
 import type { GatewayContext } from './context';
 import { createDoor, operationGuard } from './door';
 import { createRateLimiter } from './rate-limit';
-import { formatGatewayError, isClientSafeGatewayError } from './errors';
+import { formatGatewayError, isClientSafeGatewayError, reportQueryLimit } from './errors';
 import { createRequestHandler } from './http';
 import { createForwarding } from './forwarding';
 import { createGatewayMetrics } from './metrics';
@@ -123,11 +123,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       const limits = options.limits ?? DEFAULT_LIMITS;
       // Depth, cost, aliases, directives and tokens are checked before planning; batched HTTP
       // requests (amplification) are refused by Apollo's default.
+      // Reported as QueryLimitError rather than armor's plain error, for QUERY_TOO_COMPLEX.
+      // (A fresh array each: armor may push its own handler into one.)
+      const onReject = () => ({ onReject: [reportQueryLimit], propagateOnRejection: false });
       const armor = new ApolloArmor({
-        maxDepth: { n: limits.depth },
-        costLimit: { maxCost: limits.cost },
-        maxAliases: { n: limits.aliases },
-        maxDirectives: { n: limits.directives },
+        maxDepth: { n: limits.depth, ...onReject() },
+        costLimit: { maxCost: limits.cost, ...onReject() },
+        maxAliases: { n: limits.aliases, ...onReject() },
+        maxDirectives: { n: limits.directives, ...onReject() },
         // graphql-js counts tokens itself (parseOptions below); armor's lexer proxy misses them
         // with graphql 16.15.
         maxTokens: { enabled: false },
