@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '@mmm/platform';
+import type { SubgraphHttpResponse } from './subgraph-http';
 
 /** What the gateway knows about a request and hands on to every subgraph. */
 export interface GatewayContext {
@@ -9,6 +10,20 @@ export interface GatewayContext {
   workspaceId: string;
   /** Size of the request body, for the per-operation body limit. */
   bodyBytes: number;
+  /**
+   * A subgraph's answer forwarding already received for this request (one with errors, which
+   * Apollo must shape): Apollo's call to that subgraph with the same body uses it instead of
+   * asking again. A field, not a side table: Apollo runs each operation on a shallow copy of
+   * the context.
+   */
+  offeredAnswer?: OfferedAnswer;
+}
+
+export interface OfferedAnswer {
+  subgraph: string;
+  /** The body it answered. */
+  body: string;
+  answer: SubgraphHttpResponse;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

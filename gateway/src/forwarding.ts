@@ -9,26 +9,33 @@
  * it (query limits included), planned it, and reported the plan here (learn). Anything this path
  * does not answer exactly as Apollo would goes through Apollo instead: a mutation, a plan of
  * more than one fetch or with rewrites, an operation the planner changed (fragments, __typename,
- * an unused variable), an answer carrying errors or not 200 (the error is Apollo's to shape and
- * mask; a query can safely run again), a subgraph that did not answer, a role too low, a body
- * over the limit, an Accept header not seen before.
+ * an unused variable), variables the API schema refuses, a role too low, a body over the limit,
+ * an Accept header Apollo would refuse. When the subgraph's answer carries errors or is not a
+ * 200, Apollo shapes and masks it from that same answer (GatewayContext.offeredAnswer: the
+ * subgraph is not asked twice); when the subgraph did not answer, Apollo tries again and reports it.
  */
-import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { requiredRole, roleAtLeast, type Role } from '@mmm/platform';
 import {
+  getVariableValues,
   Kind,
   parse,
   print,
   stripIgnoredCharacters,
   type DocumentNode,
+  type GraphQLSchema,
   type OperationDefinitionNode,
+  type VariableDefinitionNode,
 } from 'graphql';
+import Negotiator from 'negotiator';
 import type { GatewayContext } from './context';
 import type { GatewayMetrics } from './metrics';
 import { subgraphRequestHeaders } from './subgraph-source';
-import { postToSubgraph } from './subgraph-http';
+import { postToSubgraph, type SubgraphHttpResponse } from './subgraph-http';
+
+type QueryPlan = Parameters<Experimental_DidResolveQueryPlanCallback>[0]['queryPlan'];
 
 /** An operation whose plan is one fetch from one subgraph, with the client's own selection. */
 interface ForwardableOperation {
@@ -38,16 +45,18 @@ interface ForwardableOperation {
   operation: string;
   operationName: string | undefined;
   variableNames: readonly string[];
+  /** The client's variable definitions, checked against the API schema as Apollo checks them. */
+  variableDefinitions: readonly VariableDefinitionNode[];
   /** The least role that may run every root field. */
   role: Role;
   /** The operation's name for the metrics (the resolved one, as Apollo's plugin sees it). */
   metricsName: string | undefined;
 }
 
-type QueryPlan = Parameters<Experimental_DidResolveQueryPlanCallback>[0]['queryPlan'];
-
 export interface LearnedPlan {
   queryPlan: QueryPlan;
+  /** The schema clients see (the API schema), which Apollo checks variables against. */
+  schema: GraphQLSchema;
   /** The query text and operation name the client sent. */
   query: string | undefined;
   operationName: string | undefined | null;
@@ -67,12 +76,8 @@ export interface ForwardRequest {
 export interface Forwarding {
   /** Called with each plan Apollo resolved; remembers those that can be forwarded. */
   learn(plan: LearnedPlan): void;
-  /** Remembers the content type Apollo chose for an Accept header (it negotiates it). */
-  learnContentType(accept: string | undefined, contentType: string | undefined): void;
   /** The subgraph's answer as Apollo would give it, or undefined: then Apollo runs the request. */
   forward(request: ForwardRequest): Promise<HTTPGraphQLResponse | undefined>;
-  /** How many operations are remembered (for tests). */
-  size(): number;
 }
 
 export interface ForwardingOptions {
@@ -81,17 +86,29 @@ export interface ForwardingOptions {
   signingSecret: string;
   /** Bodies above this go through Apollo, which refuses them. */
   maxBodyBytes: number;
-  /** Counts a forwarded request as the metrics plugin counts one Apollo ran, and as forwarded. */
-  metrics: Pick<GatewayMetrics, 'observe' | 'forwarded'>;
+  /** Counts forwarded requests, and those handed back to Apollo with the reason. */
+  metrics: Pick<GatewayMetrics, 'observe' | 'forwarded' | 'forwardFellBack'>;
 }
 
 // Distinct query texts are the clients' to choose: past this many the memory starts over, and a
 // longer text (a front-end's queries are a few hundred bytes; comments can pad one to the body
-// limit) is not remembered, so the memory stays within a few MiB whatever clients send.
+// limit) is not remembered: at most 1000 texts of 8 KiB and their fetches, some 16-32 MiB.
 const MAX_OPERATIONS = 1000;
 const MAX_QUERY_LENGTH = 8 * 1024;
-const MAX_ACCEPT_HEADERS = 50;
-const DEFAULT_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+// The single-result media types Apollo Server offers, in its order of preference
+// (chooseContentTypeForSingleResultResponse in @apollo/server).
+const MEDIA_TYPES = [
+  'application/json; charset=utf-8',
+  'application/graphql-response+json; charset=utf-8',
+  'application/json; callbackSpec=1.0; charset=utf-8',
+];
+
+/** The content type Apollo would answer a single result with, or undefined where it says 406. */
+function negotiatedContentType(accept: string | undefined): string | undefined {
+  if (!accept) return MEDIA_TYPES[0];
+  return new Negotiator({ headers: { accept } }).mediaType(MEDIA_TYPES);
+}
 
 const tracer = trace.getTracer('mmm-gateway');
 
@@ -104,12 +121,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Query text and operation name as one key that no other pair of them can spell. */
 const keyOf = (query: string, operationName: string | undefined | null) =>
-  `${operationName ?? ''}\n${query}`;
+  JSON.stringify([operationName ?? null, query]);
 
 export function createForwarding(options: ForwardingOptions): Forwarding {
   const operations = new Map<string, ForwardableOperation>();
-  const contentTypes = new Map<string, string>();
+  let schema: GraphQLSchema | undefined;
 
   function forwardable(plan: LearnedPlan): ForwardableOperation | undefined {
     const node = plan.queryPlan.node;
@@ -134,15 +152,61 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
       operation: node.operation,
       operationName: node.operationName,
       variableNames: node.variableUsages ?? [],
+      variableDefinitions: operation.variableDefinitions ?? [],
       role,
       metricsName: plan.resolvedOperationName ?? undefined,
     };
   }
 
-  return {
-    size: () => operations.size,
+  /** The variables the fetch uses, taken as Apollo's executor takes them. */
+  function fetchVariables(route: ForwardableOperation, provided: Record<string, unknown> | null) {
+    const variables = Object.create(null) as Record<string, unknown>;
+    for (const name of route.variableNames) {
+      if (provided && Object.hasOwn(provided, name) && provided[name] !== undefined) {
+        variables[name] = provided[name];
+      }
+    }
+    return variables;
+  }
 
+  async function post(route: ForwardableOperation, body: string, context: GatewayContext) {
+    return tracer.startActiveSpan(
+      'gateway.fetch',
+      { kind: SpanKind.CLIENT, attributes: { 'mmm.subgraph': route.subgraph } },
+      async (span) => {
+        try {
+          return await postToSubgraph(
+            route.url,
+            subgraphRequestHeaders(context, options.signingSecret),
+            body,
+          );
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+          return undefined;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  /** The answer's data when Apollo would pass it on untouched; otherwise why not. */
+  function dataOf(answer: SubgraphHttpResponse): { data: unknown } | { reason: string } {
+    if (answer.status !== 200) return { reason: 'status' };
+    let result: unknown;
+    try {
+      result = JSON.parse(answer.body);
+    } catch {
+      return { reason: 'not_json' };
+    }
+    if (!isObject(result) || !isObject(result.data)) return { reason: 'no_data' };
+    if (result.errors !== undefined) return { reason: 'errors' };
+    return { data: result.data };
+  }
+
+  return {
     learn(plan) {
+      schema = plan.schema;
       if (typeof plan.query !== 'string' || plan.query.length > MAX_QUERY_LENGTH) return;
       const key = keyOf(plan.query, plan.operationName);
       if (operations.has(key)) return;
@@ -152,64 +216,46 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
       operations.set(key, route);
     },
 
-    learnContentType(accept, contentType) {
-      if (!accept || !contentType || contentTypes.has(accept)) return;
-      if (contentTypes.size >= MAX_ACCEPT_HEADERS) contentTypes.clear();
-      contentTypes.set(accept, contentType);
-    },
-
     async forward({ body, accept, bodyBytes, context }) {
-      if (!isObject(body) || bodyBytes > options.maxBodyBytes) return;
+      if (!isObject(body) || bodyBytes > options.maxBodyBytes || !schema) return;
       const { query, operationName, variables } = body;
       if (typeof query !== 'string' || body.extensions !== undefined) return;
-      if (operationName != null && typeof operationName !== 'string') return;
+      if (operationName != null && (typeof operationName !== 'string' || operationName === '')) {
+        return;
+      }
       if (variables != null && !isObject(variables)) return;
       const route = operations.get(keyOf(query, operationName));
       if (!route || !roleAtLeast(context.identity.role, route.role)) return;
-      const contentType = accept ? contentTypes.get(accept) : DEFAULT_CONTENT_TYPE;
+      const contentType = negotiatedContentType(accept);
       if (!contentType) return;
+      if (route.variableDefinitions.length > 0) {
+        const checked = getVariableValues(schema, route.variableDefinitions, variables ?? {});
+        if (checked.errors) return;
+      }
 
       const startedAt = performance.now();
-      const sent: Record<string, unknown> = {};
-      for (const name of route.variableNames) {
-        if (variables && name in variables) sent[name] = variables[name];
-      }
-      const answer = await tracer.startActiveSpan(
-        'gateway.fetch',
-        { kind: SpanKind.CLIENT, attributes: { 'mmm.subgraph': route.subgraph } },
-        async (span) => {
-          try {
-            return await postToSubgraph(
-              route.url,
-              subgraphRequestHeaders(context, options.signingSecret),
-              JSON.stringify({
-                query: route.operation,
-                variables: sent,
-                operationName: route.operationName,
-              }),
-            );
-          } catch {
-            // Did not answer: Apollo's path tries again and reports it the platform's way.
-            return undefined;
-          } finally {
-            span.end();
-          }
-        },
-      );
-      if (!answer || answer.status !== 200) return;
-      let result: unknown;
-      try {
-        result = JSON.parse(answer.body);
-      } catch {
+      const sent = JSON.stringify({
+        query: route.operation,
+        variables: fetchVariables(route, variables ?? null),
+        operationName: route.operationName,
+      });
+      const answer = await post(route, sent, context);
+      if (!answer) {
+        options.metrics.forwardFellBack('unavailable');
         return;
       }
-      if (!isObject(result) || !isObject(result.data) || result.errors !== undefined) return;
+      const outcome = dataOf(answer);
+      if ('reason' in outcome) {
+        options.metrics.forwardFellBack(outcome.reason);
+        context.offeredAnswer = { subgraph: route.subgraph, body: sent, answer };
+        return;
+      }
       options.metrics.observe(route.metricsName, 'ok', (performance.now() - startedAt) / 1000);
       options.metrics.forwarded(route.metricsName);
       return {
         status: 200,
         headers: new HeaderMap([['content-type', contentType]]),
-        body: { kind: 'complete', string: JSON.stringify({ data: result.data }) + '\n' },
+        body: { kind: 'complete', string: JSON.stringify({ data: outcome.data }) + '\n' },
       };
     },
   };

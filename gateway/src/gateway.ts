@@ -97,9 +97,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       subgraphUrls.set(name, target);
       return createSubgraphSource(name, target, options.auth.signingSecret);
     },
-    experimental_didResolveQueryPlan: ({ queryPlan, requestContext }) =>
+    experimental_didResolveQueryPlan: ({ queryPlan, requestContext, operationContext }) =>
       forwarding.learn({
         queryPlan,
+        schema: operationContext.schema,
         query: requestContext.request.query,
         operationName: requestContext.request.operationName,
         document: requestContext.document,

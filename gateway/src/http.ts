@@ -80,18 +80,14 @@ export function createRequestHandler(options: HttpRoutesOptions) {
             bodyBytes,
             identity: { subject: caller.subject, role: caller.role, workspaceId },
           };
-          const accept = headers.get('accept');
           const run = async () => {
+            const accept = headers.get('accept');
             const forwarded = await forwarding.forward({ body, accept, bodyBytes, context });
             if (forwarded) return forwarded;
-            const answer = await apollo.executeHTTPGraphQLRequest({
+            return apollo.executeHTTPGraphQLRequest({
               httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
               context: async () => context,
             });
-            if (answer.status === undefined || answer.status === 200) {
-              forwarding.learnContentType(accept, answer.headers.get('content-type'));
-            }
-            return answer;
           };
           const result = await Promise.race([
             run(),

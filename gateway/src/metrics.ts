@@ -13,6 +13,8 @@ export interface GatewayMetrics {
   observe(operationName: string | undefined, outcome: 'ok' | 'error', seconds: number): void;
   /** Counts a request answered by forwarding, without Apollo's pipeline (forwarding.ts). */
   forwarded(operationName: string | undefined): void;
+  /** Counts a forwarded request handed back to Apollo, by reason (unavailable, errors, ...). */
+  forwardFellBack(reason: string): void;
 }
 
 // Operation names come from clients; past this many distinct names new ones are counted as
@@ -80,6 +82,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ['operation'] as const,
     registers: [registry],
   });
+  const fallbacks = new Counter({
+    name: 'gateway_forward_fallbacks_total',
+    help: 'Forwarded requests handed back to Apollo: the subgraph unavailable, or its answer not 200, not JSON, without data or with errors.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   const auditFailures = new Counter({
     name: 'gateway_audit_failures_total',
     help: 'Audit records that could not be stored on NATS (each is logged whole).',
@@ -92,5 +100,6 @@ export function createGatewayMetrics(): GatewayMetrics {
     auditFailed: () => auditFailures.inc(),
     observe,
     forwarded: (operationName) => forwards.inc({ operation: operationLabel(operationName) }),
+    forwardFellBack: (reason) => fallbacks.inc({ reason }),
   };
 }

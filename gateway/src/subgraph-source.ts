@@ -1,9 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { signedIdentityHeaders } from '@mmm/platform';
-import type { GatewayContext } from './context';
+import type { GatewayContext, OfferedAnswer } from './context';
 import { REQUEST_ID_HEADER, WORKSPACE_HEADER } from './context';
 import { SubgraphUnavailableError } from './errors';
 import { postToSubgraph, type SubgraphHttpResponse } from './subgraph-http';
@@ -47,12 +48,35 @@ function fetcherResponse(url: string, answer: SubgraphHttpResponse): FetcherResp
   return response as unknown as FetcherResponse;
 }
 
+// The offered answer for the subgraph call in progress, seen by that call's fetcher only.
+const offeredForCall = new AsyncLocalStorage<OfferedAnswer>();
+
 class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     readonly subgraph: string,
+    url: string,
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
   ) {
-    super(config);
+    super({ ...config, url });
+    const post = subgraphFetcher(url);
+    this.fetcher = (requestUrl, init) => {
+      const offered = offeredForCall.getStore();
+      if (offered && offered.body === init?.body) {
+        return Promise.resolve(fetcherResponse(requestUrl, offered.answer));
+      }
+      return post(requestUrl, init);
+    };
+  }
+
+  override process(
+    options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0],
+  ): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    const context = options.context as Partial<GatewayContext> | undefined;
+    const offered = context?.offeredAnswer;
+    if (!context || offered?.subgraph !== this.subgraph) return super.process(options);
+    // Once: a plan that called the subgraph twice would not have been forwarded.
+    delete context.offeredAnswer;
+    return offeredForCall.run(offered, () => super.process(options));
   }
 
   override didEncounterError(error: Error): void {
@@ -104,9 +128,7 @@ export function createSubgraphSource(
   url: string,
   signingSecret: string,
 ): RemoteGraphQLDataSource<GatewayContext> {
-  return new SubgraphSource(name, {
-    url,
-    fetcher: subgraphFetcher(url),
+  return new SubgraphSource(name, url, {
     willSendRequest({ request, context }) {
       // Health checks and schema loads carry no caller context.
       if (!request.http || !context.requestId) return;

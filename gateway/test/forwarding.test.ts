@@ -16,7 +16,7 @@ function series(text: string, name: string, labels: Record<string, string>): num
 
 describe('forwarding one-subgraph queries', () => {
   let telemetry: Telemetry;
-  let subgraph: { url: string; stop(): Promise<void> };
+  let subgraph: Awaited<ReturnType<typeof startCallerSubgraph>>;
   let gateway: Gateway;
   let url: string;
   let admin: string;
@@ -92,20 +92,37 @@ describe('forwarding one-subgraph queries', () => {
     ).toBe(2);
   });
 
-  it('answers in the content type Apollo negotiated for the same Accept header', async () => {
+  it('answers in the content type Apollo negotiates for each Accept header, whoever sent one before', async () => {
     const query = 'query Negotiated { caller { role } }';
-    const accept = 'application/graphql-response+json';
-    const viaApollo = await post({ query }, { accept });
-    expect(viaApollo.headers.get('content-type')).toBe(
-      'application/graphql-response+json; charset=utf-8',
-    );
-    const again = await post({ query }, { accept });
-    expect(await forwarded('Negotiated')).toBe(1);
-    expect(again.headers.get('content-type')).toBe(viaApollo.headers.get('content-type'));
-    // An Accept header not seen before goes through Apollo, which chooses for it.
-    const other = await post({ query }, { accept: 'application/json, */*;q=0.5' });
-    expect(other.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(await forwarded('Negotiated')).toBe(1);
+    await post({ query });
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    // Another caller's GET of the landing page with a browser's Accept header first.
+    const viewer = await token({ roles: ['viewer'], workspaces: ['acme'] });
+    const page = await fetch(url, {
+      headers: { accept: browser, authorization: `Bearer ${viewer}` },
+    });
+    await page.text();
+    for (const accept of [
+      browser,
+      'application/graphql-response+json',
+      'application/json, */*;q=0.5',
+      'text/html',
+      '',
+    ]) {
+      const before = await forwarded('Negotiated');
+      const answer = await post({ query }, { accept });
+      const forwardedNow = (await forwarded('Negotiated')) - before;
+      // The same text with one more space goes through Apollo.
+      const reference = await post({ query: query + ' ' }, { accept });
+      expect([accept, answer.status, answer.headers.get('content-type')]).toEqual([
+        accept,
+        reference.status,
+        reference.headers.get('content-type'),
+      ]);
+      expect(await answer.text()).toBe(await reference.text());
+      // All but the one Apollo refuses (406) were forwarded.
+      expect(forwardedNow).toBe(reference.status === 200 ? 1 : 0);
+    }
   });
 
   it('continues the caller trace in the forwarded request', async () => {
@@ -158,32 +175,68 @@ describe('forwarding one-subgraph queries', () => {
     expect(await forwarded('Padded')).toBe(0);
   });
 
-  it('leaves an answer with errors to Apollo, which shapes it as for a query it never saw', async () => {
+  it('lets Apollo shape an answer with errors from the same answer, without asking again', async () => {
+    const failing = 'query Failing { caller { role } failing }';
+    await post({ query: failing });
+    const asked = subgraph.requests();
+    const answer = await post({ query: failing });
+    expect(subgraph.requests()).toBe(asked + 1);
+    const reference = await post({ query: failing + ' ' });
+    expect(answer.status).toBe(reference.status);
+    const body = (await answer.json()) as { errors?: unknown[] };
+    expect(body.errors).toHaveLength(1);
+    expect(JSON.stringify(body)).not.toContain('/srv/mmm');
+    expect(body).toEqual(await reference.json());
+    expect(await forwarded('Failing')).toBe(0);
+    expect(series(await metrics(), 'gateway_forward_fallbacks_total', { reason: 'errors' })).toBe(
+      1,
+    );
+  });
+
+  it('checks variables against the API schema before the subgraph sees them', async () => {
     const query = 'query Typed($ms: Int!) { slow(ms: $ms) }';
     expect(await (await post({ query, variables: { ms: 2 } })).json()).toEqual({
       data: { slow: 2 },
     });
-    // Refused by the subgraph (400), and answered with partial data and an error (200).
-    const failing = 'query Failing { caller { role } failing }';
-    await post({ query: failing });
-    for (const [sent, unseen] of [
-      [
-        { query, variables: { ms: 'soon' } },
-        // The same text with one more space is a query the gateway has not seen.
-        { query: query + ' ', variables: { ms: 'soon' } },
-      ],
-      [{ query: failing }, { query: failing + ' ' }],
-    ]) {
-      const answer = await post(sent);
-      const reference = await post(unseen);
-      expect(answer.status).toBe(reference.status);
-      const body = (await answer.json()) as { errors?: unknown[] };
-      expect(body.errors).toHaveLength(1);
-      expect(JSON.stringify(body)).not.toContain('/srv/mmm');
-      expect(body).toEqual(await reference.json());
-    }
+    const asked = subgraph.requests();
+    const wrong = await post({ query, variables: { ms: 'soon' } });
+    expect(subgraph.requests()).toBe(asked);
+    const reference = await post({ query: query + ' ', variables: { ms: 'soon' } });
+    expect(wrong.status).toBe(reference.status);
+    expect(await wrong.json()).toEqual(await reference.json());
     expect(await forwarded('Typed')).toBe(0);
-    expect(await forwarded('Failing')).toBe(0);
+  });
+
+  it('answers as Apollo does whatever the operation name and variable names spell', async () => {
+    const query = 'query Named { caller { role } }';
+    const proto = 'query Proto($__proto__: Int = 4) { slow(ms: $__proto__) }';
+    await post({ query });
+    await post({ query: proto });
+    await post({ query: `query A { caller { role } }\n# tail` });
+    for (const body of [
+      { query, operationName: '' },
+      { query, operationName: null },
+      { query, operationName: 'Named' },
+      // A text and name that would spell the learned key if they were joined with a newline.
+      { query: '# tail', operationName: '\nquery A { caller { role } }' },
+      { query: proto, variables: JSON.parse('{"__proto__": 7}') as Record<string, unknown> },
+    ]) {
+      const answer = await post(body);
+      const reference = await post({ ...body, query: body.query + ' ' });
+      // Error locations move with the extra space: compare all but them.
+      const seen = async (res: Response) => {
+        const { data, errors } = (await res.json()) as {
+          data?: unknown;
+          errors?: Array<{ message: string; extensions?: { code?: string } }>;
+        };
+        return { status: res.status, data, errors: errors?.map((e) => e.extensions?.code) };
+      };
+      expect([JSON.stringify(body), await seen(answer)]).toEqual([
+        JSON.stringify(body),
+        await seen(reference),
+      ]);
+    }
+    expect(await forwarded('Proto')).toBe(1);
   });
 });
 

@@ -85,11 +85,16 @@ export async function startCallerSubgraph() {
       },
     }),
   });
+  let requests = 0;
   const { url } = await startStandaloneServer(subgraph, {
     listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => ({ headers: req.headers }),
+    context: async ({ req }) => {
+      requests += 1;
+      return { headers: req.headers };
+    },
   });
-  return { url, stop: () => subgraph.stop() };
+  /** requests(): how many GraphQL requests the subgraph has been sent. */
+  return { url, stop: () => subgraph.stop(), requests: () => requests };
 }
 
 /** A gateway over the caller subgraph, whose supergraph URL only the override makes reachable. */
