@@ -63,6 +63,16 @@ export function createRequestHandler(options: HttpRoutesOptions) {
       } else {
         body = text;
       }
+      // Apollo's gateway fails on an empty name with a 500 (no operation resolved, no error).
+      if ((body as { operationName?: unknown } | null)?.operationName === '') {
+        throw new DoorRefusal(
+          400,
+          'BAD_USER_INPUT',
+          'operationName must name an operation of the document, or be absent; it is empty.',
+          {},
+          'operationName',
+        );
+      }
     }
     // The request's span continues the caller's trace (traceparent) and is the parent of the
     // gateway's fetch spans, whose context the subgraph sources pass on.

@@ -214,7 +214,6 @@ describe('forwarding one-subgraph queries', () => {
     await post({ query: proto });
     await post({ query: `query A { caller { role } }\n# tail` });
     for (const body of [
-      { query, operationName: '' },
       { query, operationName: null },
       { query, operationName: 'Named' },
       // A text and name that would spell the learned key if they were joined with a newline.
@@ -237,6 +236,19 @@ describe('forwarding one-subgraph queries', () => {
       ]);
     }
     expect(await forwarded('Proto')).toBe(1);
+
+    // An empty name is refused at the door (Apollo's gateway would answer 500).
+    const empty = await post({ query, operationName: '' });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toEqual({
+      errors: [
+        {
+          message:
+            'operationName must name an operation of the document, or be absent; it is empty.',
+          extensions: { code: 'BAD_USER_INPUT', field: 'operationName' },
+        },
+      ],
+    });
   });
 });
 
