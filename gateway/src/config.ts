@@ -45,6 +45,11 @@ const gatewayVariables = {
   RATE_LIMIT_PER_MINUTE: integerBetween(1, 10_000_000, 1200),
   /** A request still running after this answers 504. */
   REQUEST_TIMEOUT_MS: milliseconds(30_000),
+  /**
+   * The same for pullSource, which waits on an ad platform or a database (Meta's async report
+   * runs poll for up to 10 min by default: META_MAX_POLLS x META_POLL_INTERVAL_MS).
+   */
+  PULL_TIMEOUT_MS: milliseconds(600_000),
   /** Schema introspection: off unless asked (npm start turns it on locally). */
   INTROSPECTION: z.enum(['true', 'false']).default('false'),
   MAX_QUERY_DEPTH: integerBetween(1, 100, 15),
@@ -81,6 +86,7 @@ export interface GatewayConfig {
   natsUrl: string;
   rateLimitPerMinute: number;
   requestTimeoutMs: number;
+  pullTimeoutMs: number;
   introspection: boolean;
   limits: QueryLimits;
   shutdownTimeoutMs: number;
@@ -147,6 +153,7 @@ function fromEnv(env: GatewayEnv): GatewayConfig {
     natsUrl: env.NATS_URL,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    pullTimeoutMs: env.PULL_TIMEOUT_MS,
     introspection: env.INTROSPECTION === 'true',
     limits: {
       depth: env.MAX_QUERY_DEPTH,

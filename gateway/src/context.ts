@@ -10,6 +10,8 @@ export interface GatewayContext {
   workspaceId: string;
   /** Size of the request body, for the per-operation body limit. */
   bodyBytes: number;
+  /** When the request answers 504; an operation that may take longer moves it (door.ts). */
+  deadline: RequestDeadline;
   /**
    * A subgraph's answer forwarding already received for this request (one with errors, which
    * Apollo must shape): Apollo's call to that subgraph with the same body uses it instead of
@@ -17,6 +19,11 @@ export interface GatewayContext {
    * the context.
    */
   offeredAnswer?: OfferedAnswer;
+}
+
+export interface RequestDeadline {
+  /** Moves the deadline to this long after the request arrived, if that is later. */
+  extendTo(ms: number): void;
 }
 
 export interface OfferedAnswer {

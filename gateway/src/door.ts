@@ -5,7 +5,13 @@
  * error code from the platform's registry.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { UPLOAD_MUTATIONS, requiredRole, roleAtLeast, type ErrorCode } from '@mmm/platform';
+import {
+  SOURCE_PULL_MUTATIONS,
+  UPLOAD_MUTATIONS,
+  requiredRole,
+  roleAtLeast,
+  type ErrorCode,
+} from '@mmm/platform';
 import { GraphQLError } from 'graphql';
 import { AuthenticationError, type Authenticator, type Caller } from './auth';
 import { WORKSPACE_HEADER, type GatewayContext } from './context';
@@ -94,12 +100,22 @@ export function createDoor(authenticator: Authenticator, rateLimiter: RateLimite
   };
 }
 
+export interface OperationLimits {
+  /** The body limit of every operation but file uploads. */
+  maxBodyBytes: number;
+  /** The request timeout of source pulls (SOURCE_PULL_MUTATIONS), which wait on other systems. */
+  pullTimeoutMs: number;
+}
+
 /**
  * Refuses, once Apollo has parsed the operation, a root field the caller's role may not run
  * (FORBIDDEN), and a body over the ordinary limit unless every root field is a file upload
- * (PAYLOAD_TOO_LARGE).
+ * (PAYLOAD_TOO_LARGE); gives an operation of source pulls only the pull timeout.
  */
-export function operationGuard(maxBodyBytes: number): ApolloServerPlugin<GatewayContext> {
+export function operationGuard({
+  maxBodyBytes,
+  pullTimeoutMs,
+}: OperationLimits): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
@@ -118,16 +134,18 @@ export function operationGuard(maxBodyBytes: number): ApolloServerPlugin<Gateway
               );
             }
           }
-          const upload =
+          const only = (names: ReadonlySet<string>) =>
             operation.operation === 'mutation' &&
             fields.length > 0 &&
-            fields.every((f) => UPLOAD_MUTATIONS.has(f));
+            fields.every((f) => names.has(f));
+          const upload = only(UPLOAD_MUTATIONS);
           if (contextValue.bodyBytes > maxBodyBytes && !upload) {
             throw new GraphQLError(
               `The request body is ${contextValue.bodyBytes} bytes; the limit is ${maxBodyBytes} bytes but for file uploads.`,
               { extensions: { code: 'PAYLOAD_TOO_LARGE', http: { status: 413 } } },
             );
           }
+          if (only(SOURCE_PULL_MUTATIONS)) contextValue.deadline.extendTo(pullTimeoutMs);
         },
       };
     },

@@ -83,12 +83,27 @@ export function createRequestHandler(options: HttpRoutesOptions) {
       parent,
       async (span) => {
         let timer: NodeJS.Timeout | undefined;
+        let limitMs = options.requestTimeoutMs;
+        let late: (error: RequestTimeout) => void = () => undefined;
+        const lateness = new Promise<never>((_, reject) => (late = reject));
+        const arm = (ms: number) => {
+          clearTimeout(timer);
+          limitMs = ms;
+          const left = ms - (performance.now() - startedAt);
+          timer = setTimeout(() => late(new RequestTimeout()), Math.max(0, left));
+        };
+        arm(options.requestTimeoutMs);
         try {
           const context: GatewayContext = {
             requestId,
             workspaceId,
             bodyBytes,
             identity: { subject: caller.subject, role: caller.role, workspaceId },
+            deadline: {
+              extendTo: (ms) => {
+                if (ms > limitMs) arm(ms);
+              },
+            },
           };
           const run = async () => {
             const accept = headers.get('accept');
@@ -99,12 +114,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
               context: async () => context,
             });
           };
-          const result = await Promise.race([
-            run(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new RequestTimeout()), options.requestTimeoutMs);
-            }),
-          ]);
+          const result = await Promise.race([run(), lateness]);
           span.setAttribute('http.response.status_code', result.status ?? 200);
           return result;
         } catch (err) {
@@ -113,7 +123,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
             throw new DoorRefusal(
               504,
               'GATEWAY_TIMEOUT',
-              `The request did not finish within ${options.requestTimeoutMs} ms.`,
+              `The request did not finish within ${limitMs} ms.`,
             );
           }
           throw err;

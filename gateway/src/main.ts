@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     maxUploadBytes: config.maxUploadBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
     requestTimeoutMs: config.requestTimeoutMs,
+    pullTimeoutMs: config.pullTimeoutMs,
     introspection: config.introspection,
     limits: config.limits,
     shutdownTimeoutMs: config.shutdownTimeoutMs,

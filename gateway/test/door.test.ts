@@ -65,6 +65,7 @@ beforeAll(async () => {
       signingSecret: TEST_SIGNING_SECRET,
     },
     requestTimeoutMs: 300,
+    pullTimeoutMs: 1000,
     limits: { depth: 4, cost: 500, aliases: 3, directives: 3, tokens: 200 },
   });
   url = await gateway.start(0, '127.0.0.1');
@@ -287,6 +288,22 @@ describe('limits at the door', () => {
     expect((await post(url, '{ slow(ms: 10) }', bearer(await token()))).body).toEqual({
       data: { slow: 10 },
     });
+  });
+
+  it('gives a source pull the pull timeout, and nothing else', async () => {
+    const t = bearer(await token());
+    expect((await post(url, 'mutation { pullSource(ms: 600) }', t)).body).toEqual({
+      data: { pullSource: 600 },
+    });
+    const late = await post(url, 'mutation { pullSource(ms: 1400) }', t);
+    expect([late.status, code(late)]).toEqual([504, 'GATEWAY_TIMEOUT']);
+    expect(late.body.errors?.[0].message).toBe('The request did not finish within 1000 ms.');
+    // With another mutation beside it the ordinary timeout holds.
+    const mixed = await post(url, 'mutation { pullSource(ms: 600) rename(id: "d1") }', t);
+    expect([mixed.status, mixed.body.errors?.[0].message]).toEqual([
+      504,
+      'The request did not finish within 300 ms.',
+    ]);
   });
 
   it('serves automatic persisted queries: a hash alone once the query is known', async () => {

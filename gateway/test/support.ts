@@ -38,7 +38,7 @@ export const callerTypeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Caller { requestId: String, workspaceId: String, traceparent: String, subject: String, role: String, next: Caller }
   type Query { caller: Caller!, slow(ms: Int!): Int!, auditEvents: [String!]!, failing: String }
-  type Mutation { ingestDataset(content: String!): Int!, rename(id: ID!): String, deleteDataset(id: ID!): Boolean }
+  type Mutation { pullSource(ms: Int!): Int!, ingestDataset(content: String!): Int!, rename(id: ID!): String, deleteDataset(id: ID!): Boolean }
 `);
 
 export async function startCallerSubgraph() {
@@ -79,6 +79,11 @@ export async function startCallerSubgraph() {
         },
         Mutation: {
           ingestDataset: (_: unknown, args: { content: string }) => args.content.length,
+          // A source pull that waits on another system for this long.
+          pullSource: async (_: unknown, args: { ms: number }) => {
+            await new Promise((r) => setTimeout(r, args.ms));
+            return args.ms;
+          },
           rename: (_: unknown, args: { id: string }) => args.id,
           deleteDataset: () => true,
         },

@@ -190,6 +190,17 @@ describe('the chart renders', () => {
     );
   });
 
+  it("lets the daily pull wait as long as its command does: the gateway's pull timeout covers it", () => {
+    const gatewayEnv = (find(defaults, 'Deployment', 'mmm-gateway').spec as any).template.spec
+      .containers[0].env as Array<{ name: string; value?: string }>;
+    const ms = (name: string) => Number(gatewayEnv.find((e) => e.name === name)?.value);
+    const args = (find(defaults, 'CronJob', 'mmm-daily-pull').spec as any).jobTemplate.spec.template
+      .spec.containers[0].args as string[];
+    const waitMs = 1000 * Number(args[args.indexOf('--timeout-seconds') + 1]);
+    expect(waitMs).toBeGreaterThan(ms('REQUEST_TIMEOUT_MS'));
+    expect(ms('PULL_TIMEOUT_MS')).toBeGreaterThanOrEqual(waitMs);
+  });
+
   it('schedules the weekly optimization the same way, and leaves the separate report job off', () => {
     const cron = find(defaults, 'CronJob', 'mmm-weekly-optimization').spec as any;
     expect(cron.concurrencyPolicy).toBe('Forbid');

@@ -210,6 +210,8 @@ seccompProfile:
   value: {{ $a.rateLimitPerMinute | quote }}
 - name: REQUEST_TIMEOUT_MS
   value: {{ $a.requestTimeoutMs | quote }}
+- name: PULL_TIMEOUT_MS
+  value: {{ $a.pullTimeoutMs | quote }}
 - name: INTROSPECTION
   value: {{ $a.introspection | quote }}
 {{- end -}}

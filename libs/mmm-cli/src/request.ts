@@ -30,7 +30,7 @@ usage: mmm request report --gateway URL [--workspace W] (--model ID | --producti
   production model, with the model's newest scenario when asked.
 
 usage: mmm request pull --gateway URL [--workspace W] (--source ID | --all-sources)
-  [--days N] [--timeout-seconds S]
+  [--days N] [--timeout-seconds S (default 600; other requests 60)]
   Pulls a data source (the pullSource mutation), or every source of the workspace, into a new
   dataset version: the last N days up to yesterday (UTC), or the source's own lookback. A failed
   pull keeps the previous version; its code and reason are printed and the exit code is 1.`;
@@ -110,7 +110,17 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return upper as T;
 }
 
+// How long a request waits for its answer unless told: a pull waits on an ad platform or a
+// database, as long as the gateway lets it (PULL_TIMEOUT_MS, 10 min by default).
+const DEFAULT_TIMEOUT_SECONDS: Record<RequestKind, number> = {
+  training: 60,
+  optimization: 60,
+  report: 60,
+  pull: 600,
+};
+
 function parseDoor(
+  kind: RequestKind,
   flags: Map<string, string>,
   env: Readonly<Record<string, string | undefined>>,
 ): Door {
@@ -127,7 +137,9 @@ function parseDoor(
   }
   const timeout = flags.get('timeout-seconds');
   const timeoutMs =
-    (timeout === undefined ? 60 : integerFlag('timeout-seconds', timeout, 1, 3600)) * 1000;
+    (timeout === undefined
+      ? DEFAULT_TIMEOUT_SECONDS[kind]
+      : integerFlag('timeout-seconds', timeout, 1, 3600)) * 1000;
   const file = flags.get('token-file');
   const token = file !== undefined ? readText(file, '--token-file').trim() : env.MMM_TOKEN?.trim();
   if (token !== undefined && !/^[A-Za-z0-9_\-.=]+$/.test(token)) {
@@ -161,7 +173,7 @@ export function parseRequestArgs(
   }
   const known = kind as RequestKind;
   const flags = parseFlags(rest, FLAGS[known]);
-  const door = parseDoor(flags, env);
+  const door = parseDoor(known, flags, env);
   if (known === 'optimization') {
     const periods = flags.get('periods');
     const objective = flags.get('objective');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { runCli } from '../src/cli';
-import { lastDays, newestByName } from '../src/request';
+import { lastDays, newestByName, parseRequestArgs } from '../src/request';
 
 /**
  * A stand-in gateway on loopback that records what it is sent: the command's contract is the
@@ -448,6 +448,14 @@ describe('mmm request pull (the daily pull schedule)', () => {
     const r = await mmm('request', 'pull', '--gateway', gateway, '--source', 'src-7');
     expect(r.code).toBe(0);
     expect(seen.map((s) => s.variables)).toEqual([{ sourceId: 'src-7' }]);
+  });
+
+  it('waits as long as the gateway lets a pull run (600 s) unless told, other requests 60 s', () => {
+    const waits = (...argv: string[]) =>
+      parseRequestArgs([...argv, '--gateway', 'http://g']).timeoutMs;
+    expect(waits('pull', '--all-sources')).toBe(600_000);
+    expect(waits('pull', '--all-sources', '--timeout-seconds', '540')).toBe(540_000);
+    expect(waits('training', '--all-datasets')).toBe(60_000);
   });
 
   it('ends the range yesterday (UTC)', () => {

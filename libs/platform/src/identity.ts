@@ -52,6 +52,12 @@ export function requiredRole(
 /** Mutations that carry whole files and so may exceed the ordinary body limit. */
 export const UPLOAD_MUTATIONS: ReadonlySet<string> = new Set(['ingestDataset', 'ingestJourneys']);
 
+/**
+ * Mutations that wait on an outside system (an ad platform's report run, a database) and so may
+ * outlast the ordinary request timeout: the gateway gives them its pull timeout.
+ */
+export const SOURCE_PULL_MUTATIONS: ReadonlySet<string> = new Set(['pullSource']);
+
 export interface Identity {
   /** The token's subject (a person or an integration), or `service:<name>` for the platform's own calls. */
   subject: string;
