@@ -1,6 +1,11 @@
-import { startTelemetry, type Telemetry } from '@mmm/platform';
-import type { Gateway } from '../src';
-import { gatewayOver, startCallerSubgraph, token } from './support';
+import { startTelemetry } from '@mmm/platform';
+import {
+  gatewayOver,
+  startCallerSubgraph,
+  startGatewayRig,
+  token,
+  type GatewayRig,
+} from './support';
 
 /** The value of a series on /metrics whose labels include all of these. */
 function series(text: string, name: string, labels: Record<string, string>): number {
@@ -15,25 +20,17 @@ function series(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('forwarding one-subgraph queries', () => {
-  let telemetry: Telemetry;
-  let subgraph: Awaited<ReturnType<typeof startCallerSubgraph>>;
-  let gateway: Gateway;
+  let rig: GatewayRig;
+  let subgraph: GatewayRig['subgraph'];
   let url: string;
   let admin: string;
 
   beforeAll(async () => {
-    telemetry = startTelemetry('gateway-test');
-    subgraph = await startCallerSubgraph();
-    gateway = gatewayOver(subgraph.url, { maxBodyBytes: 16 * 1024 });
-    admin = await token();
-    url = await gateway.start(0, '127.0.0.1');
+    rig = await startGatewayRig({ maxBodyBytes: 16 * 1024 });
+    ({ subgraph, url, admin } = rig);
   });
 
-  afterAll(async () => {
-    await gateway?.stop();
-    await subgraph?.stop();
-    await telemetry?.shutdown();
-  });
+  afterAll(() => rig?.stop());
 
   const post = (
     body: Record<string, unknown>,

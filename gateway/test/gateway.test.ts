@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, startTelemetry, type Telemetry } from '@mmm/platform';
+import { createLogger, startTelemetry } from '@mmm/platform';
 import { freePort } from '@mmm/platform/testkit';
-import { composeSupergraph, supergraphPath, subgraphs, type Gateway } from '../src';
-import { gatewayOver, startCallerSubgraph, token } from './support';
+import { composeSupergraph, supergraphPath, subgraphs } from '../src';
+import {
+  gatewayOver,
+  startCallerSubgraph,
+  startGatewayRig,
+  token,
+  type GatewayRig,
+} from './support';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -44,26 +50,17 @@ function sample(
 }
 
 describe('the gateway', () => {
-  let telemetry: Telemetry;
-  let subgraph: { url: string; stop(): Promise<void> };
-  let gateway: Gateway;
+  let rig: GatewayRig;
   let url: string;
   let admin: string;
   const base = () => url.replace(/\/graphql$/, '');
 
   beforeAll(async () => {
-    telemetry = startTelemetry('gateway-test');
-    subgraph = await startCallerSubgraph();
-    gateway = gatewayOver(subgraph.url, { maxBodyBytes: 64 * 1024, maxUploadBytes: 256 * 1024 });
-    admin = await token();
-    url = await gateway.start(0, '127.0.0.1');
+    rig = await startGatewayRig({ maxBodyBytes: 64 * 1024, maxUploadBytes: 256 * 1024 });
+    ({ url, admin } = rig);
   });
 
-  afterAll(async () => {
-    await gateway?.stop();
-    await subgraph?.stop();
-    await telemetry?.shutdown();
-  });
+  afterAll(() => rig?.stop());
 
   const post = (headers: Record<string, string>, query: string, operationName?: string) =>
     fetch(url, {

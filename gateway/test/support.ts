@@ -3,7 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { createLogger, verifySignedIdentity } from '@mmm/platform';
+import { createLogger, startTelemetry, verifySignedIdentity } from '@mmm/platform';
 import { TEST_SIGNING_SECRET } from '@mmm/platform/testkit';
 import { parse } from 'graphql';
 import {
@@ -121,4 +121,29 @@ export function gatewayOver(subgraphUrl: string, options: Partial<GatewayOptions
     logger: createLogger('gateway-test', { level: 'silent' }),
     ...options,
   });
+}
+
+/** A running gateway over a running caller subgraph, with an admin's token and telemetry. */
+export interface GatewayRig {
+  url: string;
+  admin: string;
+  subgraph: Awaited<ReturnType<typeof startCallerSubgraph>>;
+  stop(): Promise<void>;
+}
+
+export async function startGatewayRig(options: Partial<GatewayOptions> = {}): Promise<GatewayRig> {
+  const telemetry = startTelemetry('gateway-test');
+  const subgraph = await startCallerSubgraph();
+  const gateway = gatewayOver(subgraph.url, options);
+  const url = await gateway.start(0, '127.0.0.1');
+  return {
+    url,
+    admin: await token(),
+    subgraph,
+    async stop() {
+      await gateway.stop();
+      await subgraph.stop();
+      await telemetry.shutdown();
+    },
+  };
 }
