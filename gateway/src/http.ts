@@ -84,6 +84,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
       async (span) => {
         let timer: NodeJS.Timeout | undefined;
         let limitMs = options.requestTimeoutMs;
+        let settled = false;
         let late: (error: RequestTimeout) => void = () => undefined;
         const lateness = new Promise<never>((_, reject) => (late = reject));
         const arm = (ms: number) => {
@@ -101,7 +102,8 @@ export function createRequestHandler(options: HttpRoutesOptions) {
             identity: { subject: caller.subject, role: caller.role, workspaceId },
             deadline: {
               extendTo: (ms) => {
-                if (ms > limitMs) arm(ms);
+                // Apollo may still be running after a 504: no timer outlives the request.
+                if (ms > limitMs && !settled) arm(ms);
               },
             },
           };
@@ -128,6 +130,7 @@ export function createRequestHandler(options: HttpRoutesOptions) {
           }
           throw err;
         } finally {
+          settled = true;
           clearTimeout(timer);
           span.end();
         }
