@@ -10,6 +10,7 @@ import {
   UPLOAD_MUTATIONS,
   requiredRole,
   roleAtLeast,
+  rootFieldNames,
   type ErrorCode,
 } from '@mmm/platform';
 import { GraphQLError } from 'graphql';
@@ -119,11 +120,9 @@ export function operationGuard({
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue }) {
+        async didResolveOperation({ operation, document, contextValue }) {
           if (!operation) return;
-          const fields = operation.selectionSet.selections.flatMap((s) =>
-            s.kind === 'Field' && !s.name.value.startsWith('__') ? [s.name.value] : [],
-          );
+          const fields = rootFieldNames(operation, document);
           const role = contextValue.identity.role;
           for (const field of fields) {
             const needed = requiredRole(operation.operation, field);

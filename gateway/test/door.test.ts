@@ -207,6 +207,14 @@ describe('what a caller may do', () => {
     expect((await post(url, 'mutation { deleteDataset(id: "d1") }', admin)).body).toEqual({
       data: { deleteDataset: true },
     });
+    // Written inside fragments, the same root fields are the same fields.
+    for (const hidden of [
+      'mutation { ... on Mutation { deleteDataset(id: "d1") } }',
+      'mutation { ...Gone } fragment Gone on Mutation { deleteDataset(id: "d1") }',
+    ]) {
+      const r = await post(url, hidden, analyst);
+      expect([hidden, r.status, code(r)]).toEqual([hidden, 403, 'FORBIDDEN']);
+    }
   });
 
   it('refuses a workspace the token does not list with 403, whether or not it exists', async () => {
@@ -304,6 +312,15 @@ describe('limits at the door', () => {
       504,
       'The request did not finish within 300 ms.',
     ]);
+    // Fragments neither hide another mutation beside a pull nor lose a pull's timeout.
+    const hidden = await post(
+      url,
+      'mutation { pullSource(ms: 600) ... on Mutation { rename(id: "d1") } }',
+      t,
+    );
+    expect(hidden.status).toBe(504);
+    const inFragment = await post(url, 'mutation { ... on Mutation { pullSource(ms: 600) } }', t);
+    expect(inFragment.body).toEqual({ data: { pullSource: 600 } });
   });
 
   it('serves automatic persisted queries: a hash alone once the query is known', async () => {

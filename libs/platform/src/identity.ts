@@ -5,6 +5,7 @@
  * gateway), and checks the role of every mutation again (defence in depth).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { DocumentNode, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 
 /** Ordered: each role may do what the ones before it may. */
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
@@ -47,6 +48,39 @@ export function requiredRole(
 ): Role {
   if (operation === 'query') return QUERY_ROLES[field] ?? 'viewer';
   return MUTATION_ROLES[field] ?? 'analyst';
+}
+
+/**
+ * The root fields an operation runs, through inline fragments and fragment spreads (`... on
+ * Mutation { deleteDataset }` runs deleteDataset as surely as writing it plainly), without the
+ * introspection fields. Every role and limit rule reads them here.
+ */
+export function rootFieldNames(
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+): string[] {
+  const fragments = new Map(
+    document.definitions.flatMap((d) =>
+      d.kind === 'FragmentDefinition' ? [[d.name.value, d.selectionSet] as const] : [],
+    ),
+  );
+  const names = new Set<string>();
+  const visited = new Set<string>();
+  const collect = (set: SelectionSetNode) => {
+    for (const selection of set.selections) {
+      if (selection.kind === 'Field') {
+        if (!selection.name.value.startsWith('__')) names.add(selection.name.value);
+      } else if (selection.kind === 'InlineFragment') {
+        collect(selection.selectionSet);
+      } else if (!visited.has(selection.name.value)) {
+        visited.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment);
+      }
+    }
+  };
+  collect(operation.selectionSet);
+  return [...names];
 }
 
 /** Mutations that carry whole files and so may exceed the ordinary body limit. */

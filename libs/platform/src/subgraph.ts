@@ -33,6 +33,7 @@ import {
   IdentityError,
   requiredRole,
   roleAtLeast,
+  rootFieldNames,
   verifySignedIdentity,
   type Identity,
 } from './identity';
@@ -172,14 +173,13 @@ function rolePlugin(): ApolloServerPlugin<SubgraphContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue }) {
+        async didResolveOperation({ operation, document, contextValue }) {
           if (!operation) return;
-          for (const selection of operation.selectionSet.selections) {
-            if (selection.kind !== 'Field' || selection.name.value.startsWith('__')) continue;
-            const needed = requiredRole(operation.operation, selection.name.value);
+          for (const field of rootFieldNames(operation, document)) {
+            const needed = requiredRole(operation.operation, field);
             if (!roleAtLeast(contextValue.identity.role, needed)) {
               throw new GraphQLError(
-                `Forbidden: ${selection.name.value} needs the ${needed} role; the caller is ${contextValue.identity.role}.`,
+                `Forbidden: ${field} needs the ${needed} role; the caller is ${contextValue.identity.role}.`,
                 { extensions: { code: 'FORBIDDEN', http: { status: 403 } } },
               );
             }

@@ -201,6 +201,18 @@ describe('startSubgraph over real HTTP', () => {
       { role: 'analyst' },
     );
     expect(remove.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    // Inside fragments too.
+    for (const hidden of [
+      'mutation { ... on Mutation { deleteDataset(id: "d1") } }',
+      'mutation { ...Gone } fragment Gone on Mutation { deleteDataset(id: "d1") }',
+    ]) {
+      const r = await gql(hidden, {}, { role: 'analyst' });
+      expect([hidden, r.status, r.body.errors?.[0]?.extensions.code]).toEqual([
+        hidden,
+        403,
+        'FORBIDDEN',
+      ]);
+    }
     expect(remove.body.data ?? null).toBeNull();
     const admin = await gql('mutation { deleteDataset(id: "d1") }', {}, { role: 'admin' });
     expect(admin.body).toEqual({ data: { deleteDataset: true } });
