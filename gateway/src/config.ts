@@ -47,9 +47,10 @@ const gatewayVariables = {
   REQUEST_TIMEOUT_MS: milliseconds(30_000),
   /**
    * The same for pullSource, which waits on an ad platform or a database (Meta's async report
-   * runs poll for up to 10 min by default: META_MAX_POLLS x META_POLL_INTERVAL_MS).
+   * runs poll for up to 10 min by default: META_MAX_POLLS x META_POLL_INTERVAL_MS), and a minute
+   * more for the pages, retries and the write.
    */
-  PULL_TIMEOUT_MS: milliseconds(600_000),
+  PULL_TIMEOUT_MS: milliseconds(660_000),
   /** Schema introspection: off unless asked (npm start turns it on locally). */
   INTROSPECTION: z.enum(['true', 'false']).default('false'),
   MAX_QUERY_DEPTH: integerBetween(1, 100, 15),

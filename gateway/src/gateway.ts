@@ -38,7 +38,7 @@ export interface GatewayOptions {
   rateLimitPerMinute?: number;
   /** Default 30 s. */
   requestTimeoutMs?: number;
-  /** The request timeout of source pulls, which wait on ad platforms and databases; default 10 min. */
+  /** The request timeout of source pulls, which wait on ad platforms and databases; default 11 min. */
   pullTimeoutMs?: number;
   /** Schema introspection; default off. */
   introspection?: boolean;
@@ -161,7 +161,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           ApolloServerPluginUsageReportingDisabled(),
           ApolloServerPluginSchemaReportingDisabled(),
           ...armor.plugins,
-          operationGuard({ maxBodyBytes, pullTimeoutMs: options.pullTimeoutMs ?? 600_000 }),
+          operationGuard({ maxBodyBytes, pullTimeoutMs: options.pullTimeoutMs ?? 660_000 }),
           ...(audit ? [auditPlugin(audit)] : []),
           metrics.plugin,
           errorLoggingPlugin(logger, { isClientSafe: isClientSafeGatewayError }),

@@ -4,6 +4,8 @@
  * `training` (trainModel), `optimization` (optimizeBudget), `report` (generateReport) and `pull`
  * (pullSource).
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { Io } from './fit';
 import { UsageError } from './errors';
 import { parseFlags, readText } from './flags';
@@ -111,7 +113,7 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 }
 
 // How long a request waits for its answer unless told: a pull waits on an ad platform or a
-// database, as long as the gateway lets it (PULL_TIMEOUT_MS, 10 min by default).
+// database, a little less long than the gateway lets it (PULL_TIMEOUT_MS, 11 min by default).
 const DEFAULT_TIMEOUT_SECONDS: Record<RequestKind, number> = {
   training: 60,
   optimization: 60,
@@ -260,6 +262,44 @@ class GatewayError extends Error {
   override readonly name = 'GatewayError';
 }
 
+/**
+ * POSTs on node:http(s), bounded by timeoutMs alone: Node's fetch (undici) also gives up on an
+ * answer whose headers take more than 300 s, which a long source pull's answer does.
+ */
+function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const client = target.protocol === 'https:' ? https : http;
+    const request = client.request(
+      target,
+      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() });
+        });
+        response.on('error', reject);
+      },
+    );
+    const timer = setTimeout(
+      () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end(body);
+  });
+}
+
 async function graphql(
   args: Door,
   query: string,
@@ -268,21 +308,20 @@ async function graphql(
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (args.workspace) headers['x-workspace-id'] = args.workspace;
   if (args.token) headers.authorization = `Bearer ${args.token}`;
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(args.gateway, {
-      method: 'POST',
+    res = await postJson(
+      args.gateway,
       headers,
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(args.timeoutMs),
-    });
+      JSON.stringify({ query, variables }),
+      args.timeoutMs,
+    );
   } catch (error) {
-    const cause = error instanceof Error ? (error.cause ?? error) : error;
     throw new GatewayError(
-      `cannot reach the gateway at ${args.gateway} (${cause instanceof Error ? cause.message : String(cause)})`,
+      `cannot reach the gateway at ${args.gateway} (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const text = await res.text();
+  const { text } = res;
   let body: {
     data?: Record<string, unknown> | null;
     errors?: { message: string; extensions?: { code?: string } }[];
@@ -297,7 +336,9 @@ async function graphql(
     const code = first.extensions?.code ? `${first.extensions.code}: ` : '';
     throw new GatewayError(`${code}${first.message}`);
   }
-  if (!res.ok || !body.data) throw new GatewayError(`the gateway answered HTTP ${res.status}`);
+  if (res.status < 200 || res.status >= 300 || !body.data) {
+    throw new GatewayError(`the gateway answered HTTP ${res.status}`);
+  }
   return body.data;
 }
 
